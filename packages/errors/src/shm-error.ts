@@ -1,0 +1,83 @@
+/**
+ * The stable error codes of shmkit. Callers branch on `code`, never on the
+ * message text. A failing system call whose errno has no entry here keeps the
+ * OS's own errno name as its code (for example `ENOSPC`), as Node's `fs` does.
+ */
+export const SHM_ERROR_CODES = [
+  'ENOENT', // the named object does not exist
+  'EEXIST', // the named object already exists
+  'EACCES', // permission denied
+  'EINVAL', // a bad argument: the message names it and its allowed range
+  'ENOMEM', // the segment is full: the message gives requested and free bytes
+  'ETYPE', // the stored type differs from the one asked for
+  'ECORRUPT', // the bytes are not a valid segment
+  'EVERSION', // a segment of another layout version
+  'EREADONLY', // a write through a read-only handle
+  'ECLOSED', // use after close()
+  'ETIMEDOUT', // waited too long (a lock, or a segment still being created)
+  'ENOTSUP', // not available on this platform
+] as const
+
+export type KnownShmErrorCode = (typeof SHM_ERROR_CODES)[number]
+/** A known code, or the errno name of a system call failure we do not map. */
+export type ShmErrorCode = KnownShmErrorCode | (string & {})
+
+/** One problem with an argument, located by its path (as zod reports it). */
+export interface ShmErrorIssue {
+  path: (string | number)[]
+  message: string
+}
+
+export interface ShmErrorOptions {
+  /** What the user might do about it. */
+  hint?: string
+  /** The OS errno number, where a system call said no. */
+  errno?: number
+  /** The failing system call's name, e.g. `shm_open`. */
+  syscall?: string
+  /** The object the operation was about: a segment name, a path, a key. */
+  target?: string
+  /** Each bad argument with its path, for option objects and `init` values. */
+  issues?: ShmErrorIssue[]
+  /** Structured figures, e.g. `{ requested, free }` for ENOMEM. */
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+const BRAND = Symbol.for('shmkit.ShmError')
+
+export class ShmError extends Error {
+  override readonly name = 'ShmError'
+  readonly code: ShmErrorCode
+  readonly hint?: string
+  readonly errno?: number
+  readonly syscall?: string
+  readonly target?: string
+  readonly issues: ShmErrorIssue[]
+  readonly details: Record<string, unknown>
+
+  constructor(code: ShmErrorCode, message: string, options: ShmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    if (options.hint !== undefined) this.hint = options.hint
+    if (options.errno !== undefined) this.errno = options.errno
+    if (options.syscall !== undefined) this.syscall = options.syscall
+    if (options.target !== undefined) this.target = options.target
+    this.issues = options.issues ?? []
+    this.details = options.details ?? {}
+    Object.defineProperty(this, BRAND, { value: true })
+  }
+
+  /**
+   * Two copies of this package (say, two versions in one node_modules tree)
+   * still recognise each other's errors: `instanceof` checks a global brand.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
+  /** True when `value` is a ShmError, optionally with the given code. */
+  static is(value: unknown, code?: ShmErrorCode): value is ShmError {
+    return value instanceof ShmError && (code === undefined || value.code === code)
+  }
+}

@@ -1,0 +1,1 @@
+export { ShmError } from "@shmkit/errors"
