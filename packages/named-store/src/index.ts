@@ -1,1 +1,3 @@
-export { ShmError } from "@shmkit/errors"
+export { ShmError } from '@shmkit/errors'
+export type { ShmErrorCode, ShmErrorIssue } from '@shmkit/errors'
+export * from './types/index.js'
