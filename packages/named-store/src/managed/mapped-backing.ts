@@ -1,0 +1,81 @@
+import { ShmError } from '@shmkit/errors'
+import type { MappedRegion } from '@shmkit/ffi-shm'
+import { HEADER_BYTES } from '../segment/header.js'
+import { awaitInitialized, waitUntil } from '../segment/open-protocol.js'
+import { regionWaiter } from '../segment/waiters.js'
+import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
+
+/** What a managed kind opens: something with a size that maps into a region. */
+export interface MappableSource {
+  readonly size: number
+  close(): void
+}
+
+function backingOf(region: MappedRegion, source: MappableSource, target: string): SegmentBacking {
+  return {
+    buffer: region.buffer,
+    readOnly: region.readOnly,
+    target,
+    waiter: regionWaiter(region),
+    release: () => {
+      region.close()
+      source.close()
+    },
+  }
+}
+
+/** Formats a freshly sized source and returns its backing; closes the source on failure. */
+export function createBacking(source: MappableSource, size: number, target: string, map: () => MappedRegion): SegmentBacking {
+  let region: MappedRegion | undefined
+  try {
+    region = map()
+    SegmentManager.format(region.buffer, size, target)
+    return backingOf(region, source, target)
+  } catch (e) {
+    region?.close()
+    source.close()
+    throw e
+  }
+}
+
+/**
+ * Maps an existing segment once it is big enough and initialized. Another
+ * process may have just created it and not yet sized or formatted it: both
+ * waits are bounded by `timeoutMs`, after which it is ECORRUPT, not a hang.
+ */
+export function openBacking(source: MappableSource, target: string, timeoutMs: number, map: () => MappedRegion): SegmentBacking {
+  let region: MappedRegion | undefined
+  try {
+    if (!waitUntil(() => source.size >= HEADER_BYTES, timeoutMs)) {
+      throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: ${source.size} bytes is smaller than a segment header (${HEADER_BYTES})`, { target })
+    }
+    region = map()
+    const mapped = region
+    awaitInitialized(new Int32Array(mapped.buffer, 0, HEADER_BYTES >> 2), new Uint32Array(mapped.buffer, 0, HEADER_BYTES >> 2), mapped.size, target, timeoutMs)
+    return backingOf(mapped, source, target)
+  } catch (e) {
+    region?.close()
+    source.close()
+    throw e
+  }
+}
+
+/**
+ * create, and on EEXIST open: two processes racing end up with one segment,
+ * formatted once. A segment removed between the two steps is tried again.
+ */
+export function openOrCreateWith<T>(create: () => T, open: () => T, target: string): T {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    try {
+      return create()
+    } catch (e) {
+      if (!(e instanceof ShmError) || e.code !== 'EEXIST') throw e
+    }
+    try {
+      return open()
+    } catch (e) {
+      if (!(e instanceof ShmError) || e.code !== 'ENOENT') throw e
+    }
+  }
+  throw new ShmError('ETIMEDOUT', `${target} kept appearing and disappearing while opening it`, { target })
+}

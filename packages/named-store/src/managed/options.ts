@@ -1,0 +1,53 @@
+import { z } from 'zod'
+import { invalidArgument, invalidOptions } from '@shmkit/errors'
+import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../segment/header.js'
+
+const lockOptions = z
+  .object({
+    ownerCheckMs: z.number().positive().max(60_000).optional(),
+    timeoutMs: z.number().nonnegative().optional(),
+  })
+  .strict()
+
+export const createOptionsSchema = z
+  .object({
+    /** Permission bits of the new segment (default 0o600). */
+    mode: z.number().int().min(0).max(0o777).optional(),
+    lock: lockOptions.optional(),
+  })
+  .strict()
+
+export const openOptionsSchema = z
+  .object({
+    readOnly: z.boolean().optional(),
+    /** How long to wait for a segment another process is still creating (default 1000 ms). */
+    timeoutMs: z.number().int().min(0).max(600_000).optional(),
+    lock: lockOptions.optional(),
+  })
+  .strict()
+
+export const openOrCreateOptionsSchema = createOptionsSchema.extend({ timeoutMs: openOptionsSchema.shape.timeoutMs }).strict()
+
+export type CreateOptions = z.infer<typeof createOptionsSchema>
+export type OpenOptions = z.infer<typeof openOptionsSchema>
+export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
+
+export const DEFAULT_OPEN_TIMEOUT_MS = 1000
+
+/** Parses an options object, turning zod's issues into one EINVAL with paths. */
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string, target?: string): z.infer<S> {
+  const result = schema.safeParse(value ?? {})
+  if (result.success) return result.data
+  throw invalidOptions(
+    what,
+    result.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: issue.message })),
+    target,
+  )
+}
+
+export function checkSegmentSize(size: unknown): number {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < MIN_SEGMENT_BYTES || size > MAX_SEGMENT_BYTES) {
+    throw invalidArgument('size', size, `an integer number of bytes from ${MIN_SEGMENT_BYTES} to ${MAX_SEGMENT_BYTES}`)
+  }
+  return size
+}

@@ -1,0 +1,127 @@
+import { ShmError } from '@shmkit/errors'
+
+/**
+ * The segment header: the first bytes of every managed segment. Every other
+ * structure is reached through offsets stored here, so `open` validates this
+ * before trusting anything else.
+ *
+ * All fields are 32-bit words at fixed byte offsets, so any process (and any
+ * language) can read them without shmkit.
+ */
+export const SegmentHeader = {
+  /** Creation state, moved by compare-and-swap (Boost's own protocol). */
+  STATE: 0,
+  MAGIC: 4,
+  VERSION: 8,
+  HEADER_SIZE: 12,
+  /** Segment size in bytes, as two words (segments may be exactly 4 GiB). */
+  SIZE_LO: 16,
+  SIZE_HI: 20,
+  ALLOCATOR_OFFSET: 24,
+  /** Process-shared lock word: owner pid and a start-time tag, 0 when free. */
+  LOCK_WORD: 28,
+  /** Full start-time tag of the lock owner, written after it takes the lock. */
+  LOCK_OWNER_START: 32,
+  LOCK_WAITERS: 36,
+  /** How many times a dead owner's lock was taken over and rolled back. */
+  LOCK_RECOVERIES: 40,
+  /** Seqlock over the name index: odd while a writer changes it. */
+  GENERATION: 44,
+  NUM_NAMED: 48,
+  NUM_UNIQUE: 52,
+  /** Open-addressing table of [hash, recordOffset] slots; 0 when empty. */
+  TABLE_OFFSET: 56,
+  TABLE_CAPACITY: 60,
+  CREATOR_PID: 64,
+  /** Undo journal: number of live entries; the entries follow. */
+  JOURNAL_COUNT: 68,
+  JOURNAL_CAPACITY: 72,
+  /** The worker thread (threadId + 1) of the lock owner, 0 when free. */
+  LOCK_OWNER_THREAD: 76,
+  JOURNAL_ENTRIES: 128,
+} as const
+
+export const SEGMENT_MAGIC = 0x4b4d4853 // "SHMK" little-endian
+export const LAYOUT_VERSION = 1
+/** Bytes per journal entry: offset, length, 8 bytes of old content. */
+export const JOURNAL_ENTRY_BYTES = 16
+export const JOURNAL_ENTRIES = 1016
+/** Header plus journal: two pages. */
+export const HEADER_BYTES = SegmentHeader.JOURNAL_ENTRIES + JOURNAL_ENTRIES * JOURNAL_ENTRY_BYTES
+
+export const SegmentState = {
+  UNINITIALIZED: 0,
+  INITIALIZING: 1,
+  INITIALIZED: 2,
+  CORRUPTED: 3,
+} as const
+
+/** Smallest segment worth having: the header plus room for an allocator and a few objects. */
+export const MIN_SEGMENT_BYTES = HEADER_BYTES + 4096
+/** A single view cannot cover more (koffi.view aborts Node past 4 GiB). */
+export const MAX_SEGMENT_BYTES = 2 ** 32
+
+export function readSegmentSize(u32: Uint32Array): number {
+  return (u32[SegmentHeader.SIZE_LO >> 2] ?? 0) + (u32[SegmentHeader.SIZE_HI >> 2] ?? 0) * 2 ** 32
+}
+
+/**
+ * Checks a header that claims to be initialized, before anything else is read.
+ * `mappedBytes` is what the process can actually see (fstat or byteLength).
+ */
+export function validateHeader(u32: Uint32Array, mappedBytes: number, target: string): void {
+  const word = (field: number): number => u32[field >> 2] ?? 0
+  if (mappedBytes < HEADER_BYTES) {
+    throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: ${mappedBytes} bytes is smaller than a segment header (${HEADER_BYTES})`, { target })
+  }
+  if (word(SegmentHeader.MAGIC) !== SEGMENT_MAGIC) {
+    throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: bad magic 0x${word(SegmentHeader.MAGIC).toString(16)}`, { target })
+  }
+  const version = word(SegmentHeader.VERSION)
+  if (version !== LAYOUT_VERSION) {
+    throw new ShmError('EVERSION', `${target} has layout version ${version}; this shmkit reads version ${LAYOUT_VERSION}`, {
+      target,
+      details: { found: version, expected: LAYOUT_VERSION },
+      hint: 'open it with the shmkit release that created it',
+    })
+  }
+  const size = readSegmentSize(u32)
+  const problems: string[] = []
+  if (word(SegmentHeader.HEADER_SIZE) !== HEADER_BYTES) problems.push(`header size ${word(SegmentHeader.HEADER_SIZE)} != ${HEADER_BYTES}`)
+  if (size < MIN_SEGMENT_BYTES || size > MAX_SEGMENT_BYTES) problems.push(`segment size ${size} out of range`)
+  else if (size > mappedBytes) problems.push(`segment size ${size} exceeds the ${mappedBytes} bytes mapped (truncated?)`)
+  const allocator = word(SegmentHeader.ALLOCATOR_OFFSET)
+  if (allocator < HEADER_BYTES || allocator >= size) problems.push(`allocator offset ${allocator} out of range`)
+  const capacity = word(SegmentHeader.JOURNAL_CAPACITY)
+  if (capacity !== JOURNAL_ENTRIES) problems.push(`journal capacity ${capacity} != ${JOURNAL_ENTRIES}`)
+  if (word(SegmentHeader.JOURNAL_COUNT) > capacity) problems.push(`journal count ${word(SegmentHeader.JOURNAL_COUNT)} > capacity`)
+  if (problems.length > 0) {
+    throw new ShmError('ECORRUPT', `${target} has a corrupt header: ${problems.join('; ')}`, { target, details: { problems } })
+  }
+}
+
+/** Writes a fresh header. The caller holds the INITIALIZING state. */
+export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: number, creatorPid: number): void {
+  const set = (field: number, value: number): void => {
+    u32[field >> 2] = value
+  }
+  set(SegmentHeader.MAGIC, SEGMENT_MAGIC)
+  set(SegmentHeader.VERSION, LAYOUT_VERSION)
+  set(SegmentHeader.HEADER_SIZE, HEADER_BYTES)
+  set(SegmentHeader.SIZE_LO, size % 2 ** 32)
+  set(SegmentHeader.SIZE_HI, Math.floor(size / 2 ** 32))
+  set(SegmentHeader.ALLOCATOR_OFFSET, allocatorOffset)
+  set(SegmentHeader.LOCK_WORD, 0)
+  set(SegmentHeader.LOCK_OWNER_START, 0)
+  set(SegmentHeader.LOCK_WAITERS, 0)
+  set(SegmentHeader.LOCK_RECOVERIES, 0)
+  set(SegmentHeader.GENERATION, 0)
+  set(SegmentHeader.NUM_NAMED, 0)
+  set(SegmentHeader.NUM_UNIQUE, 0)
+  set(SegmentHeader.TABLE_OFFSET, 0)
+  set(SegmentHeader.TABLE_CAPACITY, 0)
+  set(SegmentHeader.CREATOR_PID, creatorPid)
+  set(SegmentHeader.JOURNAL_COUNT, 0)
+  set(SegmentHeader.JOURNAL_CAPACITY, JOURNAL_ENTRIES)
+  set(SegmentHeader.LOCK_OWNER_THREAD, 0)
+}

@@ -1,0 +1,100 @@
+import { ShmError } from '@shmkit/errors'
+import { JOURNAL_ENTRY_BYTES, SegmentHeader } from './header.js'
+
+const COUNT = SegmentHeader.JOURNAL_COUNT >> 2
+const ENTRIES = SegmentHeader.JOURNAL_ENTRIES
+/** The header words an operation may change: the index counters and table. */
+const JOURNALED_HEADER_START = SegmentHeader.NUM_NAMED
+const JOURNALED_HEADER_END = SegmentHeader.CREATOR_PID
+
+/**
+ * An undo journal in the segment header. Every metadata write made under the
+ * segment lock first records the old bytes here; committing clears the count.
+ * A process that takes the lock over from a dead owner rolls the entries back,
+ * so an interrupted operation looks as if it never started.
+ *
+ * Crash model: a killed process's stores to shared memory all land (the pages
+ * belong to the kernel, not to the process), in program order on x86-64 and
+ * behind the lock's release/acquire elsewhere; an entry is written before the
+ * count that publishes it, and before the write it protects.
+ */
+export class UndoJournal {
+  /** True while an operation runs; writes outside one are not journaled. */
+  active = false
+  /** First byte after the journal: where the allocator's range may begin. */
+  readonly end: number
+
+  constructor(
+    private u8: Uint8Array,
+    private u32: Uint32Array,
+    private readonly capacity: number,
+    private readonly target: string,
+  ) {
+    this.end = ENTRIES + capacity * JOURNAL_ENTRY_BYTES
+  }
+
+  /** Adopts a new mapping of the same segment (after a remap). */
+  rebind(u8: Uint8Array, u32: Uint32Array): void {
+    this.u8 = u8
+    this.u32 = u32
+  }
+
+  get pending(): number {
+    return this.u32[COUNT] ?? 0
+  }
+
+  begin(): void {
+    this.active = true
+  }
+
+  /** Saves the `length` bytes at `offset` before they change. */
+  record(offset: number, length: number): void {
+    if (!this.active) return
+    const u32 = this.u32
+    let count = u32[COUNT] ?? 0
+    for (let done = 0; done < length; done += 8) {
+      if (count >= this.capacity) {
+        throw new ShmError('ENOMEM', `operation on ${this.target} needs more than ${this.capacity} journal entries`, {
+          target: this.target,
+          hint: 'this is a shmkit bug: an operation should never write this much metadata',
+        })
+      }
+      const chunk = Math.min(8, length - done)
+      const entry = ENTRIES + count * JOURNAL_ENTRY_BYTES
+      const at = offset + done
+      u32[entry >> 2] = at
+      u32[(entry >> 2) + 1] = chunk
+      this.u8.copyWithin(entry + 8, at, at + chunk)
+      count++
+      // Publish after the entry is complete: a crash between the two leaves an
+      // unpublished entry whose write has not happened yet either.
+      u32[COUNT] = count
+    }
+  }
+
+  commit(): void {
+    this.u32[COUNT] = 0
+    this.active = false
+  }
+
+  /** Restores every recorded location, newest first; returns how many. */
+  rollback(): number {
+    const u32 = this.u32
+    const count = Math.min(u32[COUNT] ?? 0, this.capacity)
+    const size = this.u8.byteLength
+    for (let i = count - 1; i >= 0; i--) {
+      const entry = ENTRIES + i * JOURNAL_ENTRY_BYTES
+      const at = u32[entry >> 2] ?? 0
+      const chunk = u32[(entry >> 2) + 1] ?? 0
+      // A torn or hostile entry must not write outside the segment, over the
+      // lock or over the journal itself.
+      if (chunk === 0 || chunk > 8) continue
+      const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
+      if (!inHeaderCounters && (at < this.end || at + chunk > size)) continue
+      this.u8.copyWithin(at, entry + 8, entry + 8 + chunk)
+    }
+    u32[COUNT] = 0
+    this.active = false
+    return count
+  }
+}
