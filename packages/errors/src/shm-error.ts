@@ -49,10 +49,10 @@ const BRAND = Symbol.for('shmkit.ShmError')
 export class ShmError extends Error {
   override readonly name = 'ShmError'
   readonly code: ShmErrorCode
-  readonly hint?: string
-  readonly errno?: number
-  readonly syscall?: string
-  readonly target?: string
+  declare readonly hint?: string
+  declare readonly errno?: number
+  declare readonly syscall?: string
+  declare readonly target?: string
   readonly issues: ShmErrorIssue[]
   readonly details: Record<string, unknown>
 

@@ -1,0 +1,88 @@
+// The libc surface shmkit uses, declared once as C prototypes. Loaded lazily:
+// importing the package costs nothing until a segment is opened.
+import koffi from 'koffi'
+
+/** Linux values; the BSD/macOS ones differ where noted. */
+export const PROT_READ = 1
+export const PROT_WRITE = 2
+export const MAP_SHARED = 1
+export const MAP_PRIVATE = 2
+export const MAP_FIXED = 0x10
+export const MAP_ANONYMOUS = process.platform === 'linux' ? 0x20 : 0x1000
+export const MAP_FIXED_NOREPLACE = 0x100000
+export const MS_ASYNC = 1
+export const MS_SYNC = process.platform === 'linux' ? 4 : 0x10
+export const SC_PAGESIZE = process.platform === 'linux' ? 30 : 29
+export const IPC_CREAT = 0o1000
+export const IPC_EXCL = 0o2000
+export const IPC_RMID = 0
+export const IPC_STAT = 2
+export const SHM_RDONLY = 0o10000
+export const MFD_CLOEXEC = 1
+export const MFD_ALLOW_SEALING = 2
+export const F_ADD_SEALS = 1033
+export const F_SEAL_SHRINK = 2
+export const FUTEX_WAIT = 0
+export const FUTEX_WAKE = 1
+/** syscall numbers of futex(2) per architecture. */
+export const SYS_FUTEX: Partial<Record<string, number>> = { x64: 202, arm64: 98, ia32: 240, arm: 240 }
+
+export interface PosixBindings {
+  shm_open(name: string, oflag: number, mode: number): number
+  shm_unlink(name: string): number
+  ftruncate(fd: number, length: number): number
+  mmap(addr: bigint | null, length: number, prot: number, flags: number, fd: number, offset: number): bigint
+  munmap(addr: bigint, length: number): number
+  msync(addr: bigint, length: number, flags: number): number
+  sysconf(name: number): number
+  memfd_create(name: string, flags: number): number
+  fcntl(fd: number, cmd: number, arg: number): number
+  ftok(path: string, id: number): number
+  shmget(key: number, size: number, flags: number): number
+  shmat(shmid: number, addr: bigint | null, flags: number): bigint
+  shmdt(addr: bigint): number
+  shmctl(shmid: number, cmd: number, buf: Uint8Array | null): number
+  /** futex(2) through syscall(2), declared with fixed arguments (same registers as the variadic call). */
+  syscall6(nr: number, addr: bigint, op: number, val: number, timeout: BigInt64Array | null, addr2: bigint | null, val3: number): number
+  errno(): number
+}
+
+let bindings: PosixBindings | undefined
+
+export function posix(): PosixBindings {
+  if (bindings !== undefined) return bindings
+  const libc = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6')
+  const rt = process.platform === 'linux' ? libc : libc
+  bindings = {
+    shm_open: rt.func('int shm_open(const char *name, int oflag, uint32_t mode)'),
+    shm_unlink: rt.func('int shm_unlink(const char *name)'),
+    ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
+    mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+    munmap: libc.func('int munmap(void *addr, size_t length)'),
+    msync: libc.func('int msync(void *addr, size_t length, int flags)'),
+    sysconf: libc.func('long sysconf(int name)'),
+    memfd_create: process.platform === 'linux' ? libc.func('int memfd_create(const char *name, unsigned int flags)') : unsupported('memfd_create'),
+    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
+    ftok: libc.func('int ftok(const char *path, int id)'),
+    shmget: libc.func('int shmget(int key, size_t size, int flags)'),
+    shmat: libc.func('void *shmat(int shmid, void *addr, int flags)'),
+    shmdt: libc.func('int shmdt(void *addr)'),
+    shmctl: libc.func('int shmctl(int shmid, int cmd, void *buf)'),
+    syscall6: libc.func('long syscall(long nr, void *addr, int op, int val, void *timeout, void *addr2, int val3)'),
+    errno: () => koffi.errno(),
+  } as PosixBindings
+  return bindings
+}
+
+function unsupported(name: string): () => never {
+  return () => {
+    throw new Error(`${name} is not available on ${process.platform}`)
+  }
+}
+
+/** An ArrayBuffer over `length` bytes at `address` (never more than 4 GiB: koffi aborts past that). */
+export function viewAt(address: bigint, length: number): ArrayBuffer {
+  return koffi.view(address, length) as ArrayBuffer
+}
+
+export const MAP_FAILED = 0xffffffffffffffffn

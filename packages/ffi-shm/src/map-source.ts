@@ -1,0 +1,12 @@
+/** How a MappedRegion maps an object: the one internal contract between them. */
+export type MapTarget =
+  | { kind: 'fd'; fd: number; size: number; readOnly: boolean; target: string }
+  | { kind: 'xsi'; shmid: number; size: number; readOnly: boolean; target: string }
+  | { kind: 'windows'; handle: bigint; size: number; readOnly: boolean; target: string }
+
+export const mapTarget = Symbol('shmkit.mapTarget')
+
+/** Anything `new MappedRegion(source)` accepts. */
+export interface MappableObject {
+  [mapTarget](): MapTarget
+}

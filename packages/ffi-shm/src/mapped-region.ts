@@ -1,0 +1,196 @@
+import { z } from 'zod'
+import { invalidArgument, ShmError } from '@shmkit/errors'
+import {
+  MAP_ANONYMOUS,
+  MAP_FAILED,
+  MAP_FIXED,
+  MAP_FIXED_NOREPLACE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MS_ASYNC,
+  MS_SYNC,
+  posix,
+  PROT_READ,
+  PROT_WRITE,
+  SC_PAGESIZE,
+  SHM_RDONLY,
+  viewAt,
+} from './bindings/posix.js'
+import { FILE_MAP_ALL_ACCESS, FILE_MAP_READ, kernel32 } from './bindings/windows.js'
+import { closedError, osError } from './errors.js'
+import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
+import { checkSize, MAX_VIEW_BYTES, parse } from './validate.js'
+
+const optionsSchema = z
+  .object({
+    readOnly: z.boolean().optional(),
+    offset: z.number().int().min(0).optional(),
+    size: z.number().int().min(1).max(MAX_VIEW_BYTES).optional(),
+  })
+  .strict()
+
+let pageSizeCache: number | undefined
+
+interface Mapping {
+  kind: MapTarget['kind']
+  /** Start of what the OS mapped (page aligned). */
+  base: bigint
+  length: number
+}
+
+/**
+ * Once a region is closed its ArrayBuffer may still be referenced; the pages
+ * behind it stay reserved (as zero pages) until the buffer is collected, and
+ * only then go back to the OS.
+ */
+const placeholders = new FinalizationRegistry<Mapping>((mapping) => {
+  if (mapping.kind !== 'windows') posix().munmap(mapping.base, mapping.length)
+})
+
+/**
+ * A mapping of (part of) a shared object into this process: Boost's
+ * `mapped_region`. `buffer` is an ArrayBuffer over exactly the requested
+ * window, whatever its offset's alignment.
+ */
+export class MappedRegion {
+  readonly size: number
+  readonly readOnly: boolean
+  /** Offset of the window in the mapped object. */
+  readonly offset: number
+  readonly target: string
+  #buffer: ArrayBuffer | undefined
+  #address: bigint
+  #mapping: Mapping
+
+  constructor(source: MappableObject, options?: { readOnly?: boolean; offset?: number; size?: number }) {
+    if (source === null || typeof source !== 'object' || typeof (source as Partial<MappableObject>)[mapTarget] !== 'function') {
+      throw invalidArgument('source', source, 'a SharedMemoryObject, FileMapping, AnonymousSharedMemory, XsiSharedMemory or WindowsSharedMemory')
+    }
+    const target = source[mapTarget]()
+    const opts = parse(optionsSchema, options, target.target)
+    const readOnly = opts.readOnly ?? target.readOnly
+    if (!readOnly && target.readOnly) {
+      throw new ShmError('EREADONLY', `cannot map ${target.target} writable: it was opened read-only`, { target: target.target })
+    }
+    if (target.size === 0) {
+      throw invalidArgument('source', target.target, 'an object whose size is not 0 (truncate it first)', { target: target.target })
+    }
+    const offset = opts.offset ?? 0
+    if (offset >= target.size) throw invalidArgument('offset', offset, `an integer from 0 to ${target.size - 1} (the object has ${target.size} bytes)`, { target: target.target })
+    const size = opts.size ?? Math.min(target.size - offset, MAX_VIEW_BYTES)
+    checkSize(size, 'size', 1, Math.min(target.size - offset, MAX_VIEW_BYTES))
+    this.size = size
+    this.readOnly = readOnly
+    this.offset = offset
+    this.target = target.target
+    const page = MappedRegion.pageSize
+    const pageStart = Math.floor(offset / page) * page
+    const delta = offset - pageStart
+    this.#mapping = mapTarget_(target, pageStart, size + delta, readOnly)
+    this.#address = this.#mapping.base + BigInt(delta)
+    this.#buffer = viewAt(this.#address, size)
+  }
+
+  static get pageSize(): number {
+    if (pageSizeCache === undefined) pageSizeCache = process.platform === 'win32' ? 65536 : posix().sysconf(SC_PAGESIZE)
+    return pageSizeCache
+  }
+
+  /** An ArrayBuffer over the window: reads and writes go to the shared pages. */
+  get buffer(): ArrayBuffer {
+    if (this.#buffer === undefined) throw closedError(this.target)
+    return this.#buffer
+  }
+
+  /** The window's address in this process (differs in every process: store offsets, not this). */
+  get address(): bigint {
+    if (this.#buffer === undefined) throw closedError(this.target)
+    return this.#address
+  }
+
+  get closed(): boolean {
+    return this.#buffer === undefined
+  }
+
+  /** Writes dirty pages of `[offset, offset + size)` back to the object (msync). */
+  flush(offset = 0, size?: number, options?: { async?: boolean }): void {
+    if (this.#buffer === undefined) throw closedError(this.target)
+    checkSize(offset, 'offset', 0, this.size)
+    const length = size ?? this.size - offset
+    checkSize(length, 'size', 0, this.size - offset)
+    if (length === 0) return
+    const page = MappedRegion.pageSize
+    const start = this.#address + BigInt(offset)
+    const alignedStart = (start / BigInt(page)) * BigInt(page)
+    const alignedLength = Number(start - alignedStart) + length
+    if (this.#mapping.kind === 'windows') {
+      if (!kernel32().FlushViewOfFile(alignedStart, alignedLength)) throw osError('FlushViewOfFile', kernel32().GetLastError(), this.target)
+      return
+    }
+    if (this.#mapping.kind === 'xsi') return // System V memory has no backing file to write to
+    if (posix().msync(alignedStart, alignedLength, options?.async ? MS_ASYNC : MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
+  }
+
+  /**
+   * Unmaps the object. ArrayBuffers and TypedArrays obtained before stay safe:
+   * the range is atomically replaced by private zero pages (MAP_FIXED), so a
+   * stale access reads zeros instead of hitting an unmapped page (SIGSEGV).
+   * koffi's views cannot be detached, so this is the only safe way.
+   */
+  close(): void {
+    if (this.#buffer === undefined) return
+    const buffer = this.#buffer
+    this.#buffer = undefined
+    const mapping = this.#mapping
+    if (mapping.kind === 'windows') {
+      // Windows has no atomic replacement; the view stays mapped until the buffer is collected.
+      return
+    }
+    const p = posix()
+    if (mapping.kind === 'xsi') {
+      p.shmdt(mapping.base)
+      const again = p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+      if (again !== mapping.base) return // someone else took the range: nothing of ours remains there
+    } else {
+      const replaced = p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+      if (replaced === MAP_FAILED) {
+        p.munmap(mapping.base, mapping.length)
+        return
+      }
+    }
+    placeholders.register(buffer, mapping)
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+}
+
+function mapTarget_(target: MapTarget, pageStart: number, length: number, readOnly: boolean): Mapping {
+  if (target.kind === 'windows') {
+    const k = kernel32()
+    const base = k.MapViewOfFile(target.handle, readOnly ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, Math.floor(pageStart / 2 ** 32), pageStart % 2 ** 32, length)
+    if (base === 0n) throw osError('MapViewOfFile', k.GetLastError(), target.target)
+    return { kind: 'windows', base, length }
+  }
+  const p = posix()
+  if (target.kind === 'xsi') {
+    // A read-only attach would turn a stray write into SIGSEGV: attach
+    // writable when permitted (the API still refuses writes), else read-only.
+    let base = readOnly ? p.shmat(target.shmid, null, 0) : p.shmat(target.shmid, null, 0)
+    if (base === MAP_FAILED && readOnly) base = p.shmat(target.shmid, null, SHM_RDONLY)
+    if (base === MAP_FAILED) throw osError('shmat', p.errno(), target.target)
+    if (pageStart !== 0) {
+      p.shmdt(base)
+      throw invalidArgument('offset', pageStart, '0 for XSI segments (they are attached whole)')
+    }
+    return { kind: 'xsi', base, length }
+  }
+  // Read-only: a private mapping of a read-only descriptor. Writes are refused
+  // by the API; a stray raw write lands in a private copy-on-write page
+  // instead of killing the process, and never reaches the shared object.
+  const flags = readOnly ? MAP_PRIVATE : MAP_SHARED
+  const base = p.mmap(null, length, PROT_READ | PROT_WRITE, flags, target.fd, pageStart)
+  if (base === MAP_FAILED) throw osError('mmap', p.errno(), target.target)
+  return { kind: 'fd', base, length }
+}
