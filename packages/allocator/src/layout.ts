@@ -1,0 +1,54 @@
+/**
+ * Where the allocator keeps its state, all inside the managed range as
+ * offsets, so any process mapping the same bytes can attach.
+ *
+ * The range starts with the AllocatorHeader; blocks follow, each 16-aligned,
+ * sized in 16-byte units, and a zero-size allocated sentinel header ends it.
+ */
+export const AllocatorHeader = {
+  MAGIC: 0,
+  VERSION: 4,
+  /** Size of the managed range in bytes (two words: it may be 4 GiB). */
+  SIZE_LO: 8,
+  SIZE_HI: 12,
+  /** Root of the free-block red-black tree (a block offset, 0 for none). */
+  ROOT: 16,
+  /** Free bytes: the sum of every free block's size, headers included. */
+  FREE_UNITS: 20,
+  FIRST_BLOCK: 24,
+  /** The sentinel header that ends the range. */
+  END: 28,
+  FREE_BLOCKS: 32,
+  BYTES: 64,
+} as const
+
+export const ALLOCATOR_MAGIC = 0x41544252 // "RBTA"
+export const ALLOCATOR_VERSION = 1
+
+/**
+ * A block header (16 bytes at the block's start):
+ *   +0 size of the previous block in units, valid while that block is free (boundary tag)
+ *   +4 size in units << 2 | PREV_ALLOCATED | ALLOCATED
+ *   +8 a live block's check word (ALLOCATED_CHECK ^ offset), 0 when free
+ * A free block keeps its tree node where user data would go:
+ *   +16 parent, +20 left, +24 right, +28 color (1 = red)
+ */
+export const Block = {
+  PREV_SIZE: 0,
+  SIZE_FLAGS: 4,
+  CHECK: 8,
+  PARENT: 16,
+  LEFT: 20,
+  RIGHT: 24,
+  COLOR: 28,
+} as const
+
+export const UNIT = 16
+export const HEADER = 16
+/** Smallest block: a header and a tree node. */
+export const MIN_UNITS = 2
+export const ALLOCATED = 1
+export const PREV_ALLOCATED = 2
+export const ALLOCATED_CHECK = 0xa110c8ed
+/** No red-black tree over 2^32 blocks is deeper than this: walks stop here on corrupt links. */
+export const MAX_DEPTH = 128
