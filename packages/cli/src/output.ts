@@ -1,0 +1,19 @@
+/** Where a command writes: swapped for buffers when the CLI runs in-process. */
+export interface Output {
+  /** `--json` was given: print one JSON document on stdout instead of tables. */
+  readonly json: boolean
+  out(text: string): void
+  err(text: string): void
+}
+
+export function processOutput(json: boolean): Output {
+  return {
+    json,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  }
+}
+
+export function printJson(output: Output, value: unknown): void {
+  output.out(JSON.stringify(value, null, 2) + '\n')
+}
