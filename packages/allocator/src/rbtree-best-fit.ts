@@ -426,6 +426,8 @@ export class RbTreeBestFit implements TreeHost {
   private release(block: number): void {
     const own = this.units(block)
     let units = own
+    // Its header may end up inside a merged block: without the check word it can never pass for live again.
+    this.write(block + Block.CHECK, 0)
     let start = block
     let merged = 0
     const end = this.word(AllocatorHeader.END)

@@ -24,7 +24,10 @@ const used = 40 * 1024 // where the objects, the table and the allocator metadat
 const mutations: Mutation[] = [
   (u8, _u32, rand) => {
     const n = 1 + (rand() % 16)
-    for (let i = 0; i < n; i++) u8[rand() % used] ^= 1 << rand() % 8
+    for (let i = 0; i < n; i++) {
+      const at = rand() % used
+      u8[at] = (u8[at] ?? 0) ^ (1 << rand() % 8)
+    }
     return `${n} bit flips`
   },
   (u8) => {

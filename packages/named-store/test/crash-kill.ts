@@ -12,7 +12,7 @@ const KILLS = Number(process.env.SHMKIT_KILLS ?? 200)
 const valueOf = (key: string): number => Number(key.slice(2)) * 7 + 1
 
 // The compiled fixture starts several times faster than one run through tsx.
-const compiled = fileURLToPath(new URL('../../dist/test/fixtures/killable.js', import.meta.url))
+const compiled = fileURLToPath(new URL('../dist/test/fixtures/killable.js', import.meta.url))
 const source = fileURLToPath(new URL('./fixtures/killable.ts', import.meta.url))
 const childArgs = existsSync(compiled) && !import.meta.url.endsWith('.js') ? [compiled] : ['--import', 'tsx', source]
 

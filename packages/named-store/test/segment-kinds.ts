@@ -2,7 +2,7 @@ import t from 'tap'
 import { Worker } from 'node:worker_threads'
 import { xsiKey } from '@shmkit/ffi-shm'
 import { ManagedExternalBuffer, ManagedHeapMemory, ManagedMappedFile, ManagedXsiSharedMemory, ManagedWindowsSharedMemory, t as types } from '@shmkit/named-store'
-import { fixture, tempPath } from './helpers/segments.js'
+import { compiledFixture, tempPath } from './helpers/segments.js'
 
 t.test('ManagedMappedFile: create, reopen after close, openOrCreate, remove', async (t) => {
   const path = tempPath(t)
@@ -57,7 +57,7 @@ t.test('ManagedExternalBuffer over a SharedArrayBuffer: worker threads share it'
   const seg = new ManagedExternalBuffer(sab)
   t.teardown(() => seg.close())
   const counter = seg.construct('counter', types.uint32, 0)
-  const workers = [0, 1].map((id) => new Worker(fixture('sab-worker.ts'), { workerData: { buffer: sab, id } }))
+  const workers = [0, 1].map((id) => new Worker(compiledFixture('sab-worker.js'), { workerData: { buffer: sab, id } }))
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
     w.on('message', resolve)
     w.on('error', reject)

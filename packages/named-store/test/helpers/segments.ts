@@ -33,6 +33,8 @@ export function tempPath(t: Teardown, prefix = 'shmkit-test'): string {
 }
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
+/** A fixture as tsc compiled it (`pnpm test` builds first): worker threads do not get tsx's loader. */
+export const compiledFixture = (name: string): string => fileURLToPath(new URL(`../../dist/test/fixtures/${name}`, import.meta.url))
 
 export interface ChildResult {
   code: number | null
