@@ -1,0 +1,56 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { futexSupported, futexWait, futexWake, isProcessAlive, MappedRegion, processStartTime, SharedMemoryObject } from '@shmkit/ffi-shm'
+import { shmName } from './helpers/run.js'
+
+t.test('futexWait: mismatch and timeout', { skip: !futexSupported }, async (t) => {
+  const name = shmName(t)
+  using shm = SharedMemoryObject.create(name)
+  shm.truncate(4096)
+  using region = new MappedRegion(shm)
+  new Int32Array(region.buffer)[1] = 5
+  t.equal(futexWait(region, 4, 6, 1000), 'mismatch', 'returns at once when the word differs')
+  t.equal(futexWait(region, 4, 5, 5), 'timeout')
+  t.throws(() => futexWait(region, 2, 0, 1), { name: 'ShmError', code: 'EINVAL', message: /multiple of 4/ })
+  t.throws(() => futexWait(region, 4096, 0, 1), { name: 'ShmError', code: 'EINVAL' })
+  t.throws(() => futexWait(region, 4, 5, Number.NaN), { name: 'ShmError', code: 'EINVAL' })
+  t.equal(futexWake(region, 4, 1), 0, 'nobody to wake')
+})
+
+t.test('futexWake wakes a waiter in another process', { skip: !futexSupported }, async (t) => {
+  const name = shmName(t)
+  using shm = SharedMemoryObject.create(name)
+  shm.truncate(4096)
+  using region = new MappedRegion(shm)
+  const words = new Int32Array(region.buffer)
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/futex-waiter.ts', import.meta.url)), name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  // The child sets word 0 to 1 when it is about to wait on word 1.
+  while (Atomics.load(words, 0) !== 1) await new Promise((r) => setTimeout(r, 5))
+  let woken = 0
+  for (let i = 0; i < 200 && woken === 0; i++) {
+    await new Promise((r) => setTimeout(r, 5))
+    Atomics.store(words, 1, 1)
+    woken = futexWake(region, 4, 1)
+  }
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  t.equal(code, 0)
+  t.equal(woken, 1, 'one waiter was woken')
+  t.match(out, /woken/)
+})
+
+t.test('process identity: alive, dead, start time', async (t) => {
+  t.ok(isProcessAlive(process.pid))
+  t.notOk(isProcessAlive(-1))
+  const child = spawn(process.execPath, ['-e', '0'])
+  const pid = child.pid as number
+  await new Promise((r) => child.on('exit', r))
+  await new Promise((r) => setTimeout(r, 20))
+  t.notOk(isProcessAlive(pid), 'a reaped child is gone')
+  const mine = processStartTime(process.pid)
+  t.type(mine, 'bigint')
+  t.equal(processStartTime(process.pid), mine, 'stable for one process')
+  t.equal(processStartTime(pid), undefined)
+})
