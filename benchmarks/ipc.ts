@@ -8,15 +8,23 @@
 //   SHMKIT_BENCH_QUICK=1 npx tsx benchmarks/ipc.ts  (short runs, for a smoke test)
 //
 // Progress and a table go to stderr; one JSON line per measurement to stdout.
+import { laneChecksum, stampedChecksum } from './lib/checksum.js'
 import { startChannel } from './lib/ipc-channel.js'
-import { budgetFor, formatRate, formatSize, makePayload, measurement, PAYLOAD_SIZES, planRounds, stamp, type Budget, type Measurement } from './lib/ipc-plan.js'
+import { budgetFor, formatRate, formatSize, makePayload, measurement, measureRounds, PAYLOAD_SIZES, stamp, type Budget, type Measurement } from './lib/ipc-plan.js'
 import { startShmkit } from './lib/ipc-shmkit.js'
 import { startSocket, type AsyncSession } from './lib/ipc-socket.js'
 
 const quick = process.env.SHMKIT_BENCH_QUICK === '1'
 const sizes = (process.env.SHMKIT_BENCH_IPC_SIZES?.split(',').map(Number) ?? [...PAYLOAD_SIZES]).filter((n) => Number.isSafeInteger(n) && n > 0 && n % 8 === 0)
 
-export const Transport = { SHMKIT: 'shmkit', SOCKET: 'unix socket', CHANNEL: 'child_process IPC', COPY: 'in-process copy' } as const
+const Transport = {
+  SHMKIT: 'shmkit',
+  SOCKET: 'unix socket',
+  CHANNEL: 'child_process IPC',
+  COPY: 'in-process copy',
+  /** The in-process equivalent of what every reader does: a copy, then the checksum over it. */
+  COPY_AND_CHECKSUM: 'in-process copy+checksum',
+} as const
 
 /** What shmkit must reach, as a multiple of which baseline's MB/s, per payload size. */
 function targetFor(payloadBytes: number): { baseline: string; target: number } | undefined {
@@ -26,37 +34,40 @@ function targetFor(payloadBytes: number): { baseline: string; target: number } |
   return undefined
 }
 
-const now = (): number => performance.now() / 1000
-
 function progress(text: string): void {
   process.stderr.write(`  ${text}\n`)
 }
 
-function measureCopy(payloadBytes: number, budget: Budget): Measurement {
-  const { payload } = makePayload(payloadBytes)
+function seconds(): number {
+  return performance.now() / 1000
+}
+
+async function measureCopy(payloadBytes: number, budget: Budget, withChecksum: boolean): Promise<Measurement> {
+  const { payload, checksum } = makePayload(payloadBytes)
   const target = Buffer.allocUnsafeSlow(payloadBytes)
-  const copyRounds = (rounds: number): number => {
-    const start = now()
-    for (let round = 0; round < rounds; round++) {
+  let round = 0
+  const { rounds, seconds: elapsed } = await measureRounds(budget, (n) => {
+    const start = seconds()
+    for (const end = round + n; round < end; round++) {
       stamp(payload, round + 1)
       payload.copy(target)
+      if (withChecksum && laneChecksum(target) !== stampedChecksum(checksum, round + 1)) throw new Error('in-process copy: checksum mismatch')
     }
-    return now() - start
-  }
-  const rounds = planRounds(budget, copyRounds(budget.warmupRounds))
-  return measurement(Transport.COPY, payloadBytes, rounds, copyRounds(rounds))
+    return seconds() - start
+  })
+  return measurement(withChecksum ? Transport.COPY_AND_CHECKSUM : Transport.COPY, payloadBytes, rounds, elapsed)
 }
 
 async function measureShmkit(payloadBytes: number, budget: Budget): Promise<Measurement> {
   const session = await startShmkit(payloadBytes)
   try {
     const deadline = performance.now() + budget.deadlineSeconds * 1000
-    let start = now()
-    session.run(budget.warmupRounds, deadline)
-    const rounds = planRounds(budget, now() - start)
-    start = now()
-    session.run(rounds, deadline)
-    return measurement(Transport.SHMKIT, payloadBytes, rounds, now() - start)
+    const { rounds, seconds: elapsed } = await measureRounds(budget, (n) => {
+      const start = seconds()
+      session.run(n, deadline)
+      return seconds() - start
+    })
+    return measurement(Transport.SHMKIT, payloadBytes, rounds, elapsed)
   } finally {
     await session.close()
   }
@@ -65,18 +76,19 @@ async function measureShmkit(payloadBytes: number, budget: Budget): Promise<Meas
 async function measureAsync(transport: string, open: (payloadBytes: number) => Promise<AsyncSession>, payloadBytes: number, budget: Budget): Promise<Measurement> {
   const session = await open(payloadBytes)
   try {
-    let start = now()
-    await session.run(budget.warmupRounds, budget.deadlineSeconds)
-    const rounds = planRounds(budget, now() - start)
-    start = now()
-    await session.run(rounds, budget.deadlineSeconds)
-    return measurement(transport, payloadBytes, rounds, now() - start)
+    const deadline = seconds() + budget.deadlineSeconds
+    const { rounds, seconds: elapsed } = await measureRounds(budget, async (n) => {
+      const start = seconds()
+      await session.run(n, Math.max(1, deadline - start))
+      return seconds() - start
+    })
+    return measurement(transport, payloadBytes, rounds, elapsed)
   } finally {
     await session.close()
   }
 }
 
-export interface IpcRow {
+interface IpcRow {
   workload: string
   transport: string
   payload_bytes: number
@@ -98,7 +110,8 @@ for (const payloadBytes of sizes) {
   const label = formatSize(payloadBytes)
   const measured: Measurement[] = []
   const steps: [string, () => Promise<Measurement> | Measurement][] = [
-    [Transport.COPY, () => measureCopy(payloadBytes, budget)],
+    [Transport.COPY, () => measureCopy(payloadBytes, budget, false)],
+    [Transport.COPY_AND_CHECKSUM, () => measureCopy(payloadBytes, budget, true)],
     [Transport.SHMKIT, () => measureShmkit(payloadBytes, budget)],
     [Transport.SOCKET, () => measureAsync(Transport.SOCKET, startSocket, payloadBytes, budget)],
     [Transport.CHANNEL, () => measureAsync(Transport.CHANNEL, startChannel, payloadBytes, budget)],
@@ -134,12 +147,12 @@ for (const payloadBytes of sizes) {
   }
 }
 
-process.stderr.write('\npayload  transport           us/op        MB/s  shmkit x  target\n')
+process.stderr.write('\npayload  transport                   us/op        MB/s  shmkit x  target\n')
 for (const row of rows) {
   const shmkitRow = rows.find((r) => r.payload_bytes === row.payload_bytes && r.transport === Transport.SHMKIT)
   const times = row === shmkitRow ? '' : (shmkitRow?.ratios?.[row.transport]?.toFixed(2) ?? '')
   const target = row.target === undefined ? '' : `>= ${row.target} x ${row.baseline}: ${(row.ratio ?? 0) >= row.target ? 'met' : 'MISSED'}`
   process.stderr.write(
-    `${formatSize(row.payload_bytes).padEnd(8)} ${row.transport.padEnd(18)} ${(row.ns_per_op / 1000).toFixed(2).padStart(8)}  ${row.mb_per_s.toFixed(1).padStart(10)}  ${times.padStart(8)}  ${target}\n`,
+    `${formatSize(row.payload_bytes).padEnd(8)} ${row.transport.padEnd(26)} ${(row.ns_per_op / 1000).toFixed(2).padStart(8)}  ${row.mb_per_s.toFixed(1).padStart(10)}  ${times.padStart(8)}  ${target}\n`,
   )
 }

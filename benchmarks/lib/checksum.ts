@@ -50,7 +50,8 @@ export function stampedChecksum(base: bigint, stamp: number): bigint {
  */
 function int32View(bytes: Uint8Array): Int32Array {
   if (bytes.byteOffset % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2)
-  return new Int32Array(bytes.slice().buffer)
+  // new Uint8Array(x) copies (Buffer#slice would not), into a fresh, aligned ArrayBuffer.
+  return new Int32Array(new Uint8Array(bytes).buffer)
 }
 
 /** Four accumulators (two per lane) let the CPU overlap the additions. */

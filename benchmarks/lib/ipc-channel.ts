@@ -25,7 +25,8 @@ export async function startChannel(payloadBytes: number): Promise<AsyncSession> 
   let failure: Error | undefined
   child.on('message', (message: unknown) => {
     const expected = stampedChecksum(checksum, acked + 1)
-    if (message !== expected && failure === undefined) failure = new ChecksumMismatch('child_process IPC', acked, expected, typeof message === 'bigint' ? message : -1n)
+    const got = typeof message === 'string' && /^[0-9a-f]+$/.test(message) ? BigInt(`0x${message}`) : -1n
+    if (got !== expected && failure === undefined) failure = new ChecksumMismatch('child_process IPC', acked, expected, got)
     acked++
     onAck?.()
   })
@@ -52,7 +53,7 @@ export async function startChannel(payloadBytes: number): Promise<AsyncSession> 
       }
     },
     async close(): Promise<void> {
-      child.disconnect()
+      if (child.connected) child.disconnect()
       await reap(child)
     },
   }
@@ -67,7 +68,8 @@ export function channelChild(payloadBytes: number): void {
       process.stderr.write(`channel child: expected a ${payloadBytes}-byte Buffer\n`)
       process.exit(1)
     }
-    send(laneChecksum(message))
+    // The channel's send() takes no bigint, even with advanced serialization.
+    send(laneChecksum(message).toString(16))
   })
   process.on('disconnect', () => process.exit(0))
   send('ready')

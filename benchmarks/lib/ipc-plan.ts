@@ -17,32 +17,41 @@ export interface Measurement {
 }
 
 export interface Budget {
-  /** Rounds before timing starts: page faults, JIT, socket buffers settle. */
+  /** Rounds before timing starts: the child's start, page faults, JIT, socket buffers. */
   warmupRounds: number
-  /** Measured time aimed at per transport and size. */
+  /** How long the reported batch of rounds should last. */
   targetSeconds: number
-  minRounds: number
   maxRounds: number
   /** A run (warm-up and measurement) that takes longer than this has hung. */
   deadlineSeconds: number
 }
 
 export function budgetFor(payloadBytes: number, quick: boolean): Budget {
-  const targetSeconds = quick ? 0.2 : 1.5
   return {
-    warmupRounds: payloadBytes >= 16 << 20 ? 4 : quick ? 50 : 500,
-    targetSeconds,
-    minRounds: 5,
-    maxRounds: 2_000_000,
+    warmupRounds: payloadBytes >= 16 << 20 ? 3 : quick ? 50 : 500,
+    targetSeconds: quick ? 0.2 : 1.5,
+    maxRounds: 10_000_000,
     deadlineSeconds: 120,
   }
 }
 
-/** Enough rounds to fill `targetSeconds`, judged from the warm-up's pace. */
-export function planRounds(budget: Budget, warmupSeconds: number): number {
-  const perRound = warmupSeconds / Math.max(1, budget.warmupRounds)
-  const wanted = perRound > 0 ? Math.ceil(budget.targetSeconds / perRound) : budget.maxRounds
-  return Math.min(budget.maxRounds, Math.max(budget.minRounds, wanted))
+/**
+ * Times `runRounds` after a warm-up: batches double until one lasts a
+ * quarter of the target, which sizes a final batch that lasts about the
+ * target; only that one is reported, so start-up and calibration never
+ * count.
+ */
+export async function measureRounds(budget: Budget, runRounds: (rounds: number) => Promise<number> | number): Promise<{ rounds: number; seconds: number }> {
+  await runRounds(budget.warmupRounds)
+  let batch = 1
+  for (;;) {
+    const seconds = await runRounds(batch)
+    if (seconds >= budget.targetSeconds / 4 || batch >= budget.maxRounds) {
+      const rounds = Math.min(budget.maxRounds, Math.max(1, Math.ceil((batch * budget.targetSeconds) / Math.max(seconds, 1e-9))))
+      return { rounds, seconds: await runRounds(rounds) }
+    }
+    batch *= 2
+  }
 }
 
 export function measurement(transport: string, payloadBytes: number, rounds: number, seconds: number): Measurement {
