@@ -25,7 +25,6 @@ export interface Bar {
 
 const PALETTE = ['#2563eb', '#f97316', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04', '#64748b']
 const WIDTH = 960
-const LABEL_WIDTH = 190
 const VALUE_WIDTH = 110
 const BAR_HEIGHT = 18
 const BAR_GAP = 4
@@ -45,8 +44,10 @@ export function renderBarChart(chart: BarChart): string {
   }
   const series = [...new Set(chart.groups.flatMap((g) => g.bars.map((b) => b.series)))]
   const colour = (name: string): string => PALETTE[series.indexOf(name) % PALETTE.length] as string
-  const plotLeft = LABEL_WIDTH
-  const plotWidth = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+  // Room for the longest group label, within reason: the plot keeps most of the width.
+  const labelWidth = Math.min(320, Math.max(80, 20 + CHAR_WIDTH * Math.max(0, ...chart.groups.map((g) => g.label.length))))
+  const plotLeft = labelWidth
+  const plotWidth = WIDTH - labelWidth - VALUE_WIDTH
   const axis = chart.scale === 'log' ? logAxis(values) : linearAxis(values)
   const x = (value: number): number => plotLeft + axis.fraction(value) * plotWidth
 

@@ -152,12 +152,12 @@ export function boostChart(rows: ResultRow[], subtitle: string): BarChart | unde
   const compared = rows.filter((r) => typeof r.ns_per_op === 'number' && typeof r.boost_ns_per_op === 'number' && r.ns_per_op > 0 && r.boost_ns_per_op > 0)
   if (compared.length === 0) return undefined
   return {
-    title: 'shmkit vs Boost.Interprocess, ns per operation (lower is better)',
+    title: `shmkit vs Boost.Interprocess${new Set(compared.map((r) => r.bench)).size === 1 ? ` (${compared[0]?.bench})` : ''}, ns per operation (lower is better)`,
     subtitle,
     unit: 'ns/op',
     scale: 'log',
     groups: compared.map((r) => ({
-      label: `${r.bench}: ${r.workload}`.slice(0, 24),
+      label: compared.some((o) => o.bench !== r.bench) ? `${r.bench}: ${r.workload}` : r.workload,
       bars: [
         { series: 'shmkit', value: r.ns_per_op as number },
         { series: 'Boost.Interprocess', value: r.boost_ns_per_op as number },

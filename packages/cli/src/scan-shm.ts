@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ShmError } from '@shmkit/errors'
-import { probeSegment } from './probe-segment.js'
+import { probeSegment, type Probe } from './probe-segment.js'
 import { summarize, type LockState } from './segment-summary.js'
 
 /** One shmkit segment as `ls` shows it. */
@@ -49,7 +49,7 @@ export function scanSharedMemory(directory = shmDirectory(), timeoutMs = 100): L
 }
 
 function listOne(name: string, timeoutMs: number): ListedSegment | undefined {
-  let probe
+  let probe: Probe
   try {
     probe = probeSegment({ kind: 'posix', name }, timeoutMs)
   } catch (e) {

@@ -156,7 +156,7 @@ t.test('charts are built from the rows that have their figures', (t) => {
       ['1 MiB', ['shmkit']],
     ],
   )
-  t.same(boostChart(rows, 'sub')?.groups, [{ label: 'named-store: find', bars: [{ series: 'shmkit', value: 50 }, { series: 'Boost.Interprocess', value: 100 }] }])
+  t.same(boostChart(rows, 'sub')?.groups, [{ label: 'find', bars: [{ series: 'shmkit', value: 50 }, { series: 'Boost.Interprocess', value: 100 }] }])
   t.equal(ipcChart([], 'sub'), undefined)
   t.equal(boostChart([], 'sub'), undefined)
   t.end()
