@@ -1,6 +1,6 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
-import { checkTree, insert, largest, lowerBound, remove, type TreeHost } from './tree.js'
+import { checkTree, fitsInPlaceOf, insert, largest, lowerBound, remove, replace, type TreeHost } from './tree.js'
 
 export interface AllocatorOptions {
   /**
@@ -8,6 +8,12 @@ export interface AllocatorOptions {
    * about to change, so a caller can journal the old bytes.
    */
   beforeWrite?: (byteOffset: number, byteLength: number) => void
+  /**
+   * Replaces the write path itself: must store `value` as the 32-bit word at
+   * `byteOffset` (after journaling it, say). Faster than `beforeWrite` when the
+   * caller can do both in one call.
+   */
+  writeWord?: (byteOffset: number, value: number) => void
 }
 
 export interface AllocateOptions {
@@ -49,7 +55,9 @@ export class RbTreeBestFit implements TreeHost {
     const hook = options.beforeWrite
     // Chosen once: the hook-free path pays nothing for the hook.
     this.write =
-      hook === undefined
+      options.writeWord !== undefined
+        ? options.writeWord
+        : hook === undefined
         ? (byteOffset, value) => {
             this.u32[byteOffset >> 2] = value
           }
@@ -395,10 +403,25 @@ export class RbTreeBestFit implements TreeHost {
 
   /** Takes `units` from free `block` (already the best fit), splitting off the rest. */
   private take(block: number, units: number): void {
-    remove(this, block)
     const total = this.units(block)
+    const rest = total - units
+    if (rest >= MIN_UNITS) {
+      const tail = block + units * UNIT
+      if (fitsInPlaceOf(this, block, rest, tail)) {
+        // The usual case: the rest keeps the block's place in the tree.
+        this.write(tail + Block.SIZE_FLAGS, (rest << 2) | PREV_ALLOCATED)
+        this.write(tail + Block.CHECK, 0)
+        replace(this, block, tail)
+        this.write(tail + rest * UNIT + Block.PREV_SIZE, rest)
+        this.write(block + Block.SIZE_FLAGS, (units << 2) | (this.flags(block) & PREV_ALLOCATED) | ALLOCATED)
+        this.write(block + Block.CHECK, (ALLOCATED_CHECK ^ block) >>> 0)
+        this.write(this.start + AllocatorHeader.FREE_UNITS, this.word(AllocatorHeader.FREE_UNITS) - units)
+        return
+      }
+    }
+    remove(this, block)
     this.addFree(-total, -1)
-    const keep = total - units >= MIN_UNITS ? units : total
+    const keep = rest >= MIN_UNITS ? units : total
     this.write(block + Block.SIZE_FLAGS, (keep << 2) | (this.flags(block) & PREV_ALLOCATED) | ALLOCATED)
     this.write(block + Block.CHECK, (ALLOCATED_CHECK ^ block) >>> 0)
     this.splitTail(block, keep, total)
@@ -428,6 +451,7 @@ export class RbTreeBestFit implements TreeHost {
     let units = own
     // Its header may end up inside a merged block: without the check word it can never pass for live again.
     this.write(block + Block.CHECK, 0)
+    if (this.releaseInPlace(block, own)) return
     let start = block
     let merged = 0
     const end = this.word(AllocatorHeader.END)
@@ -461,6 +485,45 @@ export class RbTreeBestFit implements TreeHost {
     insert(this, start)
     // The block's own units become free; the merged neighbours' already were.
     this.addFree(own, 1 - merged)
+  }
+
+  /**
+   * The usual free: a live block whose predecessor is live and whose successor
+   * is free merges into that successor, and the merged block takes the
+   * successor's place in the tree when the order allows. False when it does not apply.
+   */
+  private releaseInPlace(block: number, own: number): boolean {
+    const flags = this.flags(block)
+    const next = block + own * UNIT
+    const end = this.word(AllocatorHeader.END)
+    const nextFree = next !== end && !this.isAllocated(next)
+    if ((flags & PREV_ALLOCATED) === 0) {
+      if (nextFree) return false
+      // Merging back into a free predecessor: same offset, larger size. If the
+      // order allows, only its size changes; no tree links move.
+      const prevUnits = this.u32[(block + Block.PREV_SIZE) >> 2] ?? 0
+      const prev = block - prevUnits * UNIT
+      if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
+        throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
+      }
+      const merged = prevUnits + own
+      if (!fitsInPlaceOf(this, prev, merged, prev)) return false
+      this.write(prev + Block.SIZE_FLAGS, (merged << 2) | (this.flags(prev) & PREV_ALLOCATED))
+      this.write(next + Block.PREV_SIZE, merged)
+      this.write(next + Block.SIZE_FLAGS, this.flags(next) & ~PREV_ALLOCATED)
+      this.write(this.start + AllocatorHeader.FREE_UNITS, this.word(AllocatorHeader.FREE_UNITS) + own)
+      return true
+    }
+    if (!nextFree) return false
+    const nextUnits = this.units(next)
+    if (nextUnits < MIN_UNITS || next + nextUnits * UNIT > end) throw this.corrupt(`free block ${next} has size ${nextUnits * UNIT}`)
+    const merged = own + nextUnits
+    if (!fitsInPlaceOf(this, next, merged, block)) return false
+    this.write(block + Block.SIZE_FLAGS, (merged << 2) | PREV_ALLOCATED)
+    replace(this, next, block)
+    this.write(block + merged * UNIT + Block.PREV_SIZE, merged)
+    this.write(this.start + AllocatorHeader.FREE_UNITS, this.word(AllocatorHeader.FREE_UNITS) + own)
+    return true
   }
 
   private allocateAligned(units: number, align: number): number {

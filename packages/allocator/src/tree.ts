@@ -317,3 +317,58 @@ export function checkTree(h: TreeHost, limit: number, problems: string[], isFree
   void previous
   return seen
 }
+
+/** The in-order neighbour of `node` on one side (`LEFT` for the predecessor), or 0. */
+function neighbour(h: TreeHost, node: number, down: number, up: number): number {
+  let x = get(h, node, down)
+  if (x !== 0) {
+    for (let depth = 0; get(h, x, up) !== 0; depth++) {
+      if (depth > MAX_DEPTH) corrupt('neighbour search deeper than any valid tree')
+      x = get(h, x, up)
+    }
+    return x
+  }
+  x = node
+  let p = get(h, x, PARENT)
+  for (let depth = 0; p !== 0 && x === get(h, p, down); depth++) {
+    if (depth > MAX_DEPTH) corrupt('parent chain longer than any valid tree')
+    x = p
+    p = get(h, p, PARENT)
+  }
+  return p
+}
+
+/**
+ * Whether a block of `units` at `offset` would sit exactly where `node` sits
+ * in key order: then `replace` keeps the tree valid in a handful of writes
+ * instead of a remove and an insert (Boost does the same when it splits).
+ */
+export function fitsInPlaceOf(h: TreeHost, node: number, units: number, offset: number): boolean {
+  const before = neighbour(h, node, LEFT, RIGHT)
+  if (before !== 0) {
+    const k = sizeKey(h, before)
+    if (!(k < units || (k === units && before < offset))) return false
+  }
+  const after = neighbour(h, node, RIGHT, LEFT)
+  if (after !== 0) {
+    const k = sizeKey(h, after)
+    if (!(units < k || (units === k && offset < after))) return false
+  }
+  return true
+}
+
+/** Puts `replacement` (not in the tree) where `node` is, with its links and colour. */
+export function replace(h: TreeHost, node: number, replacement: number): void {
+  const parent = get(h, node, PARENT)
+  const left = get(h, node, LEFT)
+  const right = get(h, node, RIGHT)
+  put(h, replacement, PARENT, parent)
+  put(h, replacement, LEFT, left)
+  put(h, replacement, RIGHT, right)
+  put(h, replacement, COLOR, get(h, node, COLOR))
+  if (parent === 0) setRoot(h, replacement)
+  else if (get(h, parent, LEFT) === node) put(h, parent, LEFT, replacement)
+  else put(h, parent, RIGHT, replacement)
+  if (left !== 0) put(h, left, PARENT, replacement)
+  if (right !== 0) put(h, right, PARENT, replacement)
+}

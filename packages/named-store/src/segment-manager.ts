@@ -16,7 +16,7 @@ const NUM_UNIQUE = SegmentHeader.NUM_UNIQUE >> 2
 const RECOVERIES = SegmentHeader.LOCK_RECOVERIES >> 2
 /** Lock-free lookups retry this often before taking the lock. */
 const SEQLOCK_ATTEMPTS = 16
-const CACHE_LIMIT = 4096
+const CACHE_SLOTS = 256
 
 /** One object of the segment, as `names()` lists it. */
 export interface ObjectInfo {
@@ -62,12 +62,8 @@ export interface SegmentManagerOptions {
   lock?: LockOptions
 }
 
-interface FoundRecord {
-  record: number
-  slot: number
-}
-
 interface CacheEntry {
+  name: string
   generation: number
   type: Type
   view: unknown
@@ -89,9 +85,14 @@ export class SegmentManager {
   private readonly journal: UndoJournal
   private readonly lock: SegmentLock | undefined
   private readonly table: NameTable
-  private readonly cache = new Map<string, CacheEntry>()
+  /**
+   * A small direct-mapped cache of recent finds, valid while the index's
+   * generation is unchanged: a repeated `find` costs a hash and two compares.
+   */
+  private readonly cache: (CacheEntry | undefined)[] = new Array<CacheEntry | undefined>(CACHE_SLOTS)
   private readonly backing: SegmentBacking
   private readonly dataStart: number
+  private readonly segmentSize: number
   private closed = false
 
   /** Formats a zero-filled buffer as an empty segment of `size` bytes. */
@@ -113,9 +114,10 @@ export class SegmentManager {
     const u32 = this.mem.u32
     validateHeader(u32, backing.buffer.byteLength, backing.target)
     this.dataStart = u32[SegmentHeader.ALLOCATOR_OFFSET >> 2] ?? HEADER_BYTES
+    this.segmentSize = Math.min(readSegmentSize(u32), backing.buffer.byteLength)
     this.journal = new UndoJournal(this.mem.u8, u32, JOURNAL_ENTRIES, backing.target)
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
-      beforeWrite: (offset: number, length: number) => this.journal.record(offset, length),
+      writeWord: this.journal.writeWord.bind(this.journal),
     })
     this.lock = backing.readOnly
       ? undefined
@@ -165,23 +167,22 @@ export class SegmentManager {
   /** The named object, or undefined; ETYPE if it was constructed with another type. */
   find<T extends Type>(name: string, type: T): ViewOf<T> | undefined {
     if (this.closed) throw this.closedError()
-    const generation = Atomics.load(this.mem.i32, GEN)
-    const hit = this.cache.get(name)
-    if (hit !== undefined && hit.generation === generation && hit.type === type) return hit.view as ViewOf<T>
-    checkName(name)
+    checkLookupName(name)
+    const hash = hashName(name, RecordKind.NAMED)
+    const hit = this.cache[hash & (CACHE_SLOTS - 1)]
+    if (hit !== undefined && hit.name === name && hit.type === type && hit.generation === Atomics.load(this.mem.i32, GEN)) return hit.view as ViewOf<T>
     checkType(type)
-    return this.findRecord(name, RecordKind.NAMED, type, true) as ViewOf<T> | undefined
+    return this.findRecord(name, RecordKind.NAMED, type, hash) as ViewOf<T> | undefined
   }
 
   /** The named array whatever its length, or undefined; ETYPE if its elements are another type. */
   findArray<T extends Type>(name: string, elementType: T): ViewOf<ReturnType<typeof t.array<T>>> | undefined {
     this.assertOpen()
-    checkName(name)
+    checkLookupName(name)
     checkType(elementType)
-    const found = this.lookup(name, RecordKind.NAMED)
-    if (found === undefined) return undefined
+    const r = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
+    if (r === 0) return undefined
     const u32 = this.mem.u32
-    const r = found.record
     const isArray = ((u32[(r + Record.FLAGS) >> 2] ?? 0) & FLAG_ARRAY) !== 0
     if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >> 2] !== elementType.fingerprintHi) {
       throw this.typeMismatch(name, r, `array(${elementType.name},*)`)
@@ -210,7 +211,7 @@ export class SegmentManager {
   /** Destroys the named object and frees its memory; false if there was none. */
   destroy(name: string): boolean {
     this.assertWritable()
-    checkName(name)
+    checkLookupName(name)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
 
@@ -228,7 +229,7 @@ export class SegmentManager {
   findUnique<T extends Type>(type: T): ViewOf<T> | undefined {
     this.assertOpen()
     checkType(type)
-    return this.findRecord(type.name, RecordKind.UNIQUE, type, false) as ViewOf<T> | undefined
+    return this.findRecord(type.name, RecordKind.UNIQUE, type, -1) as ViewOf<T> | undefined
   }
 
   destroyUnique(type: Type): boolean {
@@ -242,7 +243,7 @@ export class SegmentManager {
     this.assertWritable()
     checkType(type)
     if (init !== undefined) validateInit(type, init, 'init')
-    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', new Uint8Array(0), type, init, 1, undefined)) as ViewOf<T>
+    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', 0, type, init, 1, undefined)) as ViewOf<T>
   }
 
   /** Destroys an object (named, unique or anonymous) given its view or offset. */
@@ -278,26 +279,52 @@ export class SegmentManager {
 
   // ---- raw memory ----------------------------------------------------------
 
-  allocate(bytes: number, options: { align?: number } = {}): number {
+  allocate(bytes: number, options?: { align?: number }): number {
     this.assertWritable()
-    return this.mutate(() => this.withTarget(() => this.allocator.allocate(bytes, options)))
+    // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
+    const lock = this.lock as SegmentLock
+    lock.acquire()
+    const journal = this.journal
+    journal.begin()
+    try {
+      const offset = this.allocator.tryAllocate(bytes, options)
+      if (offset < 0) this.allocator.allocate(bytes, options) // throws ENOMEM with the figures
+      journal.commit()
+      return offset
+    } catch (e) {
+      journal.rollback()
+      throw this.withTargetError(e)
+    } finally {
+      lock.release()
+    }
   }
 
   deallocate(offset: number): void {
     this.assertWritable()
-    this.mutate(() => {
-      const u32 = this.mem.u32
-      if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= this.size && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
-        throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
-      }
+    const u32 = this.mem.u32
+    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
+      throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
+    }
+    const lock = this.lock as SegmentLock
+    lock.acquire()
+    const journal = this.journal
+    journal.begin()
+    try {
       this.allocator.deallocate(offset)
-    })
+      journal.commit()
+    } catch (e) {
+      journal.rollback()
+      throw e
+    } finally {
+      lock.release()
+    }
   }
 
   // ---- figures and checks --------------------------------------------------
 
+  /** The segment's size, as validated when it was opened (the header's word could be corrupted since). */
   get size(): number {
-    return readSegmentSize(this.mem.u32)
+    return this.segmentSize
   }
 
   get freeMemory(): number {
@@ -403,7 +430,7 @@ export class SegmentManager {
     if (this.closed) return
     this.closed = true
     this.mem.closed = true
-    this.cache.clear()
+    this.cache.fill(undefined)
     this.backing.release()
   }
 
@@ -460,12 +487,11 @@ export class SegmentManager {
     const generation = Atomics.load(i32, GEN)
     Atomics.store(i32, GEN, (generation | 1) + 1)
     Atomics.add(i32, RECOVERIES, 1)
-    this.cache.clear()
+    this.cache.fill(undefined)
   }
 
   private writeWord(offset: number, value: number): void {
-    this.journal.record(offset, 4)
-    this.mem.u32[offset >> 2] = value
+    this.journal.writeWord(offset, value)
   }
 
   /**
@@ -474,8 +500,10 @@ export class SegmentManager {
    * relinks that node, so those bytes are saved before the caller overwrites them.
    */
   private allocateFresh(bytes: number): number {
-    const block = this.withTarget(() => this.allocator.allocate(bytes))
-    this.journal.record(block, Math.min(FRESH_BLOCK_GUARD_BYTES, this.allocator.sizeOf(block)))
+    const block = this.allocator.tryAllocate(bytes)
+    if (block < 0) this.withTarget(() => this.allocator.allocate(bytes)) // throws ENOMEM with the figures
+    const journal = this.journal
+    for (let at = 0; at < FRESH_BLOCK_GUARD_BYTES; at += 4) journal.record(block + at, 4)
     return block
   }
 
@@ -483,14 +511,19 @@ export class SegmentManager {
     try {
       return fn()
     } catch (e) {
-      if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
-        throw new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, { target: this.backing.target, details: e.details, cause: e })
-      }
-      throw e
+      throw this.withTargetError(e)
     }
   }
 
-  private constructLocked(kind: RecordKind, name: string, nameBytes: Uint8Array, type: Type, init: unknown, count: number, elementType: Type | undefined): unknown {
+  /** The allocator's ENOMEM, told which segment is full. */
+  private withTargetError(e: unknown): unknown {
+    if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
+      return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, { target: this.backing.target, details: e.details, cause: e })
+    }
+    return e
+  }
+
+  private constructLocked(kind: RecordKind, name: string, nameBytes: number, type: Type, init: unknown, count: number, elementType: Type | undefined): unknown {
     const hash = kind === RecordKind.ANONYMOUS ? 0 : hashName(name, kind)
     if (kind !== RecordKind.ANONYMOUS && this.table.findSlot(name, kind, hash) >= 0) {
       throw new ShmError('EEXIST', kind === RecordKind.UNIQUE ? `${this.backing.target} already holds the unique ${type.name}` : `${this.backing.target} already holds an object named "${name}"`, {
@@ -498,7 +531,7 @@ export class SegmentManager {
       })
     }
     const typeName = typeNameBytes(type)
-    const record = this.allocateFresh(recordBlockBytes(nameBytes.length, typeName.length, type.size))
+    const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
     const u32 = this.mem.u32
     const r = record >> 2
     u32[r + (Record.HASH >> 2)] = hash
@@ -508,11 +541,11 @@ export class SegmentManager {
     u32[r + (Record.ELEMENT_FP_HI >> 2)] = elementType?.fingerprintHi ?? 0
     u32[r + (Record.COUNT >> 2)] = count
     u32[r + (Record.BYTE_LENGTH >> 2)] = type.size
-    u32[r + (Record.NAME_LENGTHS >> 2)] = nameBytes.length | (typeName.length << 16)
+    u32[r + (Record.NAME_LENGTHS >> 2)] = nameBytes | (typeName.length << 16)
     u32[r + (Record.FLAGS >> 2)] = elementType === undefined ? 0 : FLAG_ARRAY
-    this.mem.u8.set(nameBytes, record + Record.NAME)
-    this.mem.u8.set(typeName, record + Record.NAME + nameBytes.length)
-    const offset = objectOffsetOf(record, nameBytes.length, typeName.length)
+    writeName(this.mem.u8, record + Record.NAME, name, nameBytes)
+    this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
+    const offset = objectOffsetOf(record, nameBytes, typeName.length)
     u32[(offset - 4) >> 2] = record
     if (init === undefined) this.mem.u8.fill(0, offset, offset + type.size)
     else type.store(this.mem, offset, init)
@@ -539,14 +572,21 @@ export class SegmentManager {
     return true
   }
 
-  private findRecord(name: string, kind: RecordKind, type: Type, cache: boolean): unknown {
+  /** `cacheHash`: the name's hash to cache the view under, or -1 not to cache. */
+  private findRecord(name: string, kind: RecordKind, type: Type, cacheHash: number): unknown {
     const generation = Atomics.load(this.mem.i32, GEN)
-    const found = this.lookup(name, kind)
-    if (found === undefined) return undefined
-    const view = this.viewOfRecord(name, found.record, type)
-    if (cache && (generation & 1) === 0 && Atomics.load(this.mem.i32, GEN) === generation) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
-      this.cache.set(name, { generation, type, view })
+    const record = this.lookup(name, kind, cacheHash >= 0 ? cacheHash : hashName(name, kind))
+    if (record === 0) return undefined
+    const view = this.viewOfRecord(name, record, type)
+    if (cacheHash >= 0 && (generation & 1) === 0 && Atomics.load(this.mem.i32, GEN) === generation) {
+      const entry = this.cache[cacheHash & (CACHE_SLOTS - 1)]
+      if (entry === undefined) this.cache[cacheHash & (CACHE_SLOTS - 1)] = { name, generation, type, view }
+      else {
+        entry.name = name
+        entry.generation = generation
+        entry.type = type
+        entry.view = view
+      }
     }
     return view
   }
@@ -566,14 +606,13 @@ export class SegmentManager {
    * must match and be even, or a writer was busy and the lookup is repeated.
    * A handle that can lock falls back to locking after a few tries.
    */
-  private lookup(name: string, kind: RecordKind): FoundRecord | undefined {
-    const hash = hashName(name, kind)
+  private lookup(name: string, kind: RecordKind, hash: number): number {
     const i32 = this.mem.i32
     if (this.lock?.held) return this.lookupLocked(name, kind, hash)
     for (let attempt = 0; attempt < SEQLOCK_ATTEMPTS; attempt++) {
       const before = Atomics.load(i32, GEN)
       if ((before & 1) === 0) {
-        let found: FoundRecord | undefined
+        let found = 0
         let torn = false
         try {
           found = this.lookupLocked(name, kind, hash)
@@ -599,13 +638,14 @@ export class SegmentManager {
     return this.readConsistently(() => this.lookupLocked(name, kind, hash))
   }
 
-  private lookupLocked(name: string, kind: RecordKind, hash: number): FoundRecord | undefined {
+  /** The record of `name`, or 0. */
+  private lookupLocked(name: string, kind: RecordKind, hash: number): number {
     const slot = this.table.findSlot(name, kind, hash)
-    if (slot < 0) return undefined
+    if (slot < 0) return 0
     const record = this.table.recordAt(slot)
     const why = this.recordProblem(record)
     if (why !== undefined) throw new ShmError('ECORRUPT', `${this.backing.target}: "${name}": ${why}`, { target: this.backing.target })
-    return { record, slot }
+    return record
   }
 
   /**
@@ -713,9 +753,9 @@ export class SegmentManager {
     })
   }
 
-  private uniqueName(type: Type): Uint8Array {
-    const bytes = typeNameBytes(type)
-    if (bytes.length > MAX_NAME_BYTES) throw invalidArgument('type', type.name, `a type whose name is at most ${MAX_NAME_BYTES} bytes to be unique`)
+  private uniqueName(type: Type): number {
+    const bytes = typeNameBytes(type).length
+    if (bytes > MAX_NAME_BYTES) throw invalidArgument('type', type.name, `a type whose name is at most ${MAX_NAME_BYTES} bytes to be unique`)
     return bytes
   }
 
@@ -735,9 +775,10 @@ export class SegmentManager {
   }
 }
 
-/** Bytes of a fresh block the allocator may still hold tree links in. */
-const FRESH_BLOCK_GUARD_BYTES = 64
+/** Bytes of a fresh block where the allocator kept its free-tree links (parent, left, right, colour). */
+const FRESH_BLOCK_GUARD_BYTES = 16
 const decoder = new TextDecoder()
+const encoder = new TextEncoder()
 const typeNames = new WeakMap<Type, Uint8Array>()
 const arrayTypes = new WeakMap<Type, Map<number, Type>>()
 
@@ -779,11 +820,32 @@ function arrayInit(element: Type, count: number, init: unknown): unknown[] {
   return [init]
 }
 
-function checkName(name: unknown): Uint8Array {
+/** For lookups: a name too long to be stored is simply not found, so no encoding is needed. */
+function checkLookupName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
-  const bytes = encodeName(name)
-  if (bytes.length > MAX_NAME_BYTES) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes.length})`)
+}
+
+/** Validates a name to store; returns its UTF-8 byte length. */
+function checkName(name: unknown): number {
+  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
+  const bytes = utf8Length(name)
+  if (bytes > MAX_NAME_BYTES) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
   return bytes
+}
+
+/** UTF-8 length without encoding: ASCII names (the usual kind) in one pass. */
+function utf8Length(name: string): number {
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return Buffer.byteLength(name)
+  return name.length
+}
+
+/** Writes `name` as UTF-8 at `at` (its length was measured by utf8Length). */
+function writeName(u8: Uint8Array, at: number, name: string, bytes: number): void {
+  if (bytes === name.length) {
+    for (let i = 0; i < bytes; i++) u8[at + i] = name.charCodeAt(i)
+    return
+  }
+  encoder.encodeInto(name, u8.subarray(at, at + bytes))
 }
 
 function checkType(type: unknown): asserts type is Type {

@@ -47,9 +47,44 @@ export class UndoJournal {
     this.active = true
   }
 
+  /** Journals the word at `offset`, then stores `value` there: the allocator's write path. */
+  writeWord(offset: number, value: number): void {
+    const u32 = this.u32
+    if (this.active) {
+      const count = u32[COUNT] ?? 0
+      if ((offset & 3) !== 0 || count >= this.capacity) {
+        this.recordBytes(offset, 4)
+      } else {
+        const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
+        u32[entry] = offset
+        u32[entry + 1] = 4
+        u32[entry + 2] = u32[offset >> 2] ?? 0
+        u32[COUNT] = count + 1
+      }
+    }
+    u32[offset >> 2] = value
+  }
+
   /** Saves the `length` bytes at `offset` before they change. */
   record(offset: number, length: number): void {
     if (!this.active) return
+    const u32 = this.u32
+    const count = u32[COUNT] ?? 0
+    // The allocator and the index write aligned 32-bit words: one entry, two stores.
+    if (length === 4 && (offset & 3) === 0 && count < this.capacity) {
+      const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
+      u32[entry] = offset
+      u32[entry + 1] = 4
+      u32[entry + 2] = u32[offset >> 2] ?? 0
+      // Publish after the entry is complete: a crash between the two leaves an
+      // unpublished entry whose write has not happened yet either.
+      u32[COUNT] = count + 1
+      return
+    }
+    this.recordBytes(offset, length)
+  }
+
+  private recordBytes(offset: number, length: number): void {
     const u32 = this.u32
     let count = u32[COUNT] ?? 0
     for (let done = 0; done < length; done += 8) {
@@ -64,10 +99,8 @@ export class UndoJournal {
       const at = offset + done
       u32[entry >> 2] = at
       u32[(entry >> 2) + 1] = chunk
-      this.u8.copyWithin(entry + 8, at, at + chunk)
+      for (let i = 0; i < chunk; i++) this.u8[entry + 8 + i] = this.u8[at + i] ?? 0
       count++
-      // Publish after the entry is complete: a crash between the two leaves an
-      // unpublished entry whose write has not happened yet either.
       u32[COUNT] = count
     }
   }
@@ -91,7 +124,7 @@ export class UndoJournal {
       if (chunk === 0 || chunk > 8) continue
       const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
       if (!inHeaderCounters && (at < this.end || at + chunk > size)) continue
-      this.u8.copyWithin(at, entry + 8, entry + 8 + chunk)
+      for (let b = 0; b < chunk; b++) this.u8[at + b] = this.u8[entry + 8 + b] ?? 0
     }
     u32[COUNT] = 0
     this.active = false
