@@ -1,7 +1,8 @@
-// Moving a payload from a parent to a long-lived child process, four ways:
+// Moving a payload from a parent to a long-lived child process, five ways:
 // shmkit (a managed segment, the child reads in place), a Unix domain socket,
-// the child_process IPC channel (serialization: 'advanced'), and, as the
-// ceiling, a plain copy inside one process. Every reader proves it has the
+// the child_process IPC channel (serialization: 'advanced'), the same protocol
+// in C++ on Boost.Interprocess (when Boost's headers are installed), and, as
+// the ceiling, a plain copy inside one process. Every reader proves it has the
 // payload with the same checksum over every 8-byte word (lib/checksum.ts).
 //
 //   npx tsx benchmarks/ipc.ts                      (from the repository root)
@@ -9,6 +10,7 @@
 //
 // Progress and a table go to stderr; one JSON line per measurement to stdout.
 import { laneChecksum, stampedChecksum } from './lib/checksum.js'
+import { BOOST_TRANSPORT, measureBoostIpc } from './lib/boost-ipc.js'
 import { startChannel } from './lib/ipc-channel.js'
 import { budgetFor, formatRate, formatSize, makePayload, measurement, measureRounds, PAYLOAD_SIZES, stamp, type Budget, type Measurement } from './lib/ipc-plan.js'
 import { startShmkit } from './lib/ipc-shmkit.js'
@@ -109,16 +111,18 @@ for (const payloadBytes of sizes) {
   const budget = budgetFor(payloadBytes, quick)
   const label = formatSize(payloadBytes)
   const measured: Measurement[] = []
-  const steps: [string, () => Promise<Measurement> | Measurement][] = [
+  const steps: [string, () => Promise<Measurement | undefined>][] = [
     [Transport.COPY, () => measureCopy(payloadBytes, budget, false)],
     [Transport.COPY_AND_CHECKSUM, () => measureCopy(payloadBytes, budget, true)],
     [Transport.SHMKIT, () => measureShmkit(payloadBytes, budget)],
     [Transport.SOCKET, () => measureAsync(Transport.SOCKET, startSocket, payloadBytes, budget)],
     [Transport.CHANNEL, () => measureAsync(Transport.CHANNEL, startChannel, payloadBytes, budget)],
+    [BOOST_TRANSPORT, () => measureBoostIpc(payloadBytes, budget)],
   ]
   for (const [transport, run] of steps) {
     progress(`ipc ${label} ${transport}...`)
     const m = await run()
+    if (m === undefined) continue
     progress(`ipc ${label} ${transport}: ${m.rounds} rounds, ${(m.nsPerOp / 1000).toFixed(1)} us/op, ${formatRate(m.mbPerS)}`)
     measured.push(m)
   }

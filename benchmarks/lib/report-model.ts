@@ -121,7 +121,7 @@ function sizeLabel(bytes: number): string {
 }
 
 /** shmkit first, then what a Node user would use instead, then the in-process ceilings. */
-const TRANSPORT_ORDER = ['shmkit', 'unix socket', 'child_process IPC', 'in-process copy', 'in-process copy+checksum']
+const TRANSPORT_ORDER = ['shmkit', 'Boost.Interprocess (C++)', 'unix socket', 'child_process IPC', 'in-process copy', 'in-process copy+checksum']
 const transportRank = (name: string): number => {
   const rank = TRANSPORT_ORDER.indexOf(name)
   return rank < 0 ? TRANSPORT_ORDER.length : rank
