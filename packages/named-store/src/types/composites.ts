@@ -97,6 +97,7 @@ export interface BytesView {
 }
 
 export class BytesType extends BaseType<BytesView, Uint8Array> {
+  declare readonly kind: 'bytes'
   constructor(readonly length: number) {
     super('bytes', `bytes(${length})`, length, 1)
   }
@@ -235,6 +236,7 @@ export type TypedArrayOf<T> = T extends { name: 'int8' }
                     : never
 
 export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>[]> {
+  declare readonly kind: 'array'
   constructor(
     readonly element: T,
     readonly length: number,
@@ -327,6 +329,7 @@ const RESERVED = new Set(['offset', 'toJSON', 'mem', 'constructor', '__proto__']
 
 /** C layout: fields in order, each at its natural alignment; size rounded to the struct's alignment. */
 export class StructType<F extends Fields> extends BaseType<StructView<F>, StructValue<F>> {
+  declare readonly kind: 'struct'
   readonly fields: { name: string; type: Type; offset: number }[]
   private readonly View: new (mem: SegmentMemory, offset: number) => StructView<F>
 

@@ -42,12 +42,12 @@ export class ScalarType<V, I, N extends string = string> implements Type<V, I> {
   readonly align: number
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const problem = this.check(value)
-    return problem === undefined ? [] : [{ path, message: `${problem}, got ${describeValue(value)}` }]
+    return problem === undefined ? [] : [{ path, message: `expected ${problem}, got ${describeValue(value)}` }]
   }
   /** Throws EINVAL unless `value` fits this type (used by setters). */
   assertValue(value: unknown, what: string): void {
     const problem = this.check(value)
-    if (problem !== undefined) throw new ShmError('EINVAL', `invalid ${what}: ${problem}, got ${describeValue(value)}`, { issues: [{ path: [what], message: problem }] })
+    if (problem !== undefined) throw new ShmError('EINVAL', `invalid ${what}: expected ${problem}, got ${describeValue(value)}`, { issues: [{ path: [what], message: problem }] })
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
     this.storeValue(mem, offset, value)
