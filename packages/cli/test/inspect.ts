@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { LAYOUT_VERSION, ManagedMappedFile, ManagedSharedMemory, ManagedXsiSharedMemory, t as types } from '@shmkit/named-store'
 import type { SegmentInspection } from '@shmkit/cli'
-import { createForeignObject, removeQuietly, shmkit, shmkitJson, uniqueName } from './helpers/shmkit.js'
+import { SegmentHeader } from '@shmkit/named-store'
+import { createForeignObject, removeQuietly, shmkit, shmkitJson, uniqueName, writeWord } from './helpers/shmkit.js'
 
 const SIZE = 1 << 20
 const Point = types.struct({ x: types.float64, y: types.float64 })
@@ -137,5 +138,26 @@ t.test('inspect refuses what is not a segment, and unknown names with exit 2', (
   const json = shmkitJson<{ error: { code: string; message: string } }>('inspect', missing)
   t.equal(json.status, 2)
   t.match(json.json, { error: { code: 'ENOENT', message: /does not exist/ } })
+  t.end()
+})
+
+t.test('inspect exits 1 on a segment whose header is corrupt or of another layout version', (t) => {
+  const corrupt = uniqueName('inspect-corrupt')
+  const future = uniqueName('inspect-version')
+  t.teardown(() => {
+    removeQuietly(corrupt)
+    removeQuietly(future)
+  })
+  ManagedSharedMemory.create(corrupt, SIZE).close()
+  writeWord(corrupt, SegmentHeader.SIZE_LO, 12345)
+  const run = shmkit('inspect', corrupt)
+  t.equal(run.status, 1)
+  t.match(run.stderr, `shmkit inspect: shared memory "${corrupt}" has a corrupt header: segment size 12345 out of range`)
+
+  ManagedSharedMemory.create(future, SIZE).close()
+  writeWord(future, SegmentHeader.VERSION, 7)
+  const json = shmkitJson<{ error: { code: string; message: string } }>('inspect', future)
+  t.equal(json.status, 1)
+  t.match(json.json, { error: { code: 'EVERSION', message: /layout version 7/ } })
   t.end()
 })

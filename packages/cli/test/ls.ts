@@ -62,6 +62,18 @@ t.test('ls shows a segment of another layout version with that version instead o
   t.end()
 })
 
+t.test('ls lists a shmkit segment whose header is corrupt, with what is wrong', (t) => {
+  const name = uniqueName('ls-corrupt')
+  t.teardown(() => removeQuietly(name))
+  ManagedSharedMemory.create(name, SIZE).close()
+  writeWord(name, SegmentHeader.ALLOCATOR_OFFSET, 3)
+  t.match(listed(name), { name, status: 'corrupt', size: SIZE, problem: /corrupt header: allocator offset 3 out of range/ })
+  const table = shmkit('ls')
+  t.equal(table.status, 0)
+  t.match(table.stdout, new RegExp(`^${name}\\s+1\\.0 MiB\\s+-\\s+-\\s+-\\s+-\\s+-\\s+corrupt$`, 'm'))
+  t.end()
+})
+
 t.test('ls --json is one JSON document naming the directory it scanned', (t) => {
   const { status, json } = shmkitJson<{ directory: string; segments: unknown[] }>('ls')
   t.equal(status, 0)

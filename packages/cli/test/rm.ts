@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { SharedMemoryObject } from '@shmkit/ffi-shm'
-import { ManagedSharedMemory, SegmentHeader } from '@shmkit/named-store'
+import { ManagedMappedFile, ManagedSharedMemory, SegmentHeader } from '@shmkit/named-store'
 import type { RemoveResult } from '@shmkit/cli'
 import { createForeignObject, removeQuietly, shmkit, shmkitJson, uniqueName, writeWord } from './helpers/shmkit.js'
 
@@ -71,5 +74,23 @@ t.test('rm exits 2 on unknown names, after removing the known ones', (t) => {
   const plain = shmkit('rm', missing)
   t.equal(plain.status, 2)
   t.match(plain.stderr, `shmkit rm: shared memory "${missing}" does not exist`)
+  t.end()
+})
+
+t.test('rm --file removes a segment file and refuses any other file unless --force', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shmkit-cli-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const segment = join(dir, 'segment.bin')
+  const notes = join(dir, 'notes.txt')
+  ManagedMappedFile.create(segment, SIZE).close()
+  writeFileSync(notes, 'not a segment\n'.repeat(100))
+  const run = shmkit('rm', '--file', segment, '--file', notes)
+  t.equal(run.status, 1)
+  t.equal(run.stdout, `removed ${segment}\n`)
+  t.match(run.stderr, `file "${notes}" is not a shmkit segment; not removed`)
+  t.notOk(existsSync(segment))
+  t.ok(existsSync(notes))
+  t.equal(shmkit('rm', '--force', '--file', notes).status, 0)
+  t.notOk(existsSync(notes))
   t.end()
 })
