@@ -90,6 +90,15 @@ async function measureAsync(transport: string, open: (payloadBytes: number) => P
   }
 }
 
+/** `Boost.Interprocess (C++)` -> `boost_interprocess_cpp`, for workload names. */
+function slug(transport: string): string {
+  return transport
+    .toLowerCase()
+    .replace(/c\+\+/g, 'cpp')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+}
+
 interface IpcRow {
   workload: string
   transport: string
@@ -130,7 +139,7 @@ for (const payloadBytes of sizes) {
   const goal = targetFor(payloadBytes)
   for (const m of measured) {
     const row: IpcRow = {
-      workload: `ipc_${label.replace(' ', '')}_${m.transport.replace(/[^a-z]+/gi, '_')}`,
+      workload: `ipc_${label.replace(' ', '')}_${slug(m.transport)}`,
       transport: m.transport,
       payload_bytes: m.payloadBytes,
       rounds: m.rounds,
