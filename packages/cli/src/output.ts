@@ -6,14 +6,6 @@ export interface Output {
   err(text: string): void
 }
 
-export function processOutput(json: boolean): Output {
-  return {
-    json,
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-  }
-}
-
 export function printJson(output: Output, value: unknown): void {
   output.out(JSON.stringify(value, null, 2) + '\n')
 }

@@ -6,7 +6,7 @@ import { checkCommand } from './commands/check.js'
 import { inspectCommand } from './commands/inspect.js'
 import { listCommand } from './commands/ls.js'
 import { removeCommand } from './commands/rm.js'
-import { printJson, processOutput, type Output } from './output.js'
+import { printJson, type Output } from './output.js'
 import { parseXsiKey, resolveTarget, type SegmentTarget, type TargetOptions } from './segment-target.js'
 
 export interface CliStreams {
@@ -38,7 +38,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function runCli(argv: readonly string[], streams: CliStreams = processStreams): ExitCode {
   let exit: ExitCode = ExitCode.OK
   const program = new Command('shmkit')
-  const outputFor = (): Output => ({ ...processOutput(program.opts<{ json?: boolean }>().json === true), out: streams.out, err: streams.err })
+  const outputFor = (): Output => ({ json: program.opts<{ json?: boolean }>().json === true, out: streams.out, err: streams.err })
 
   program
     .description('Inspect and manage shmkit shared memory segments')
