@@ -17,6 +17,8 @@ const RECOVERIES = SegmentHeader.LOCK_RECOVERIES >> 2
 /** Lock-free lookups retry this often before taking the lock. */
 const SEQLOCK_ATTEMPTS = 16
 const CACHE_SLOTS = 256
+/** How many operations may pass between two checks of the mapped object's size. */
+const SIZE_CHECK_EVERY = 64
 
 /** One object of the segment, as `names()` lists it. */
 export interface ObjectInfo {
@@ -56,10 +58,22 @@ export interface SegmentBacking {
   waiter: LockWaiter
   /** Unmaps and closes whatever the backing holds. */
   release(): void
+  /**
+   * The size of the object behind the mapping now (fstat). Someone may truncate
+   * a segment file underneath us, and touching pages past its end is SIGBUS.
+   */
+  currentSize?: () => number
 }
 
 export interface SegmentManagerOptions {
   lock?: LockOptions
+  /**
+   * How often to compare the mapped object's size with the segment's (fstat,
+   * ~1 µs): 'periodic' (default) every 64 operations and on every slow path;
+   * 'every-operation' before each one, so a file truncated by someone else can
+   * never turn an operation into SIGBUS.
+   */
+  sizeCheck?: 'periodic' | 'every-operation'
 }
 
 interface CacheEntry {
@@ -94,6 +108,9 @@ export class SegmentManager {
   private readonly dataStart: number
   private readonly segmentSize: number
   private closed = false
+  /** Operations since the mapped object's size was last checked. */
+  private sinceSizeCheck = 0
+  private readonly sizeCheckEvery: number
 
   /** Formats a zero-filled buffer as an empty segment of `size` bytes. */
   static format(buffer: ArrayBuffer | SharedArrayBuffer, size: number, target: string): void {
@@ -115,6 +132,7 @@ export class SegmentManager {
     validateHeader(u32, backing.buffer.byteLength, backing.target)
     this.dataStart = u32[SegmentHeader.ALLOCATOR_OFFSET >> 2] ?? HEADER_BYTES
     this.segmentSize = Math.min(readSegmentSize(u32), backing.buffer.byteLength)
+    this.sizeCheckEvery = options.sizeCheck === 'every-operation' ? 1 : SIZE_CHECK_EVERY
     this.journal = new UndoJournal(this.mem.u8, u32, JOURNAL_ENTRIES, backing.target)
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
       writeWord: this.journal.writeWord.bind(this.journal),
@@ -282,6 +300,7 @@ export class SegmentManager {
   allocate(bytes: number, options?: { align?: number }): number {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
+    this.checkNotTruncated()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const journal = this.journal
@@ -305,6 +324,7 @@ export class SegmentManager {
     if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
       throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
     }
+    this.checkNotTruncated()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const journal = this.journal
@@ -441,6 +461,7 @@ export class SegmentManager {
   // ---- internals -----------------------------------------------------------
 
   private mutate<R>(fn: () => R): R {
+    this.checkNotTruncated()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const journal = this.journal
@@ -459,6 +480,7 @@ export class SegmentManager {
 
   /** A mutation of the name table: readers see an odd generation until it is done. */
   private mutateIndex<R>(fn: () => R): R {
+    this.checkNotTruncated()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const i32 = this.mem.i32
@@ -574,6 +596,7 @@ export class SegmentManager {
 
   /** `cacheHash`: the name's hash to cache the view under, or -1 not to cache. */
   private findRecord(name: string, kind: RecordKind, type: Type, cacheHash: number): unknown {
+    this.checkNotTruncated()
     const generation = Atomics.load(this.mem.i32, GEN)
     const record = this.lookup(name, kind, cacheHash >= 0 ? cacheHash : hashName(name, kind))
     if (record === 0) return undefined
@@ -652,7 +675,29 @@ export class SegmentManager {
    * Runs a read under the lock when this handle can lock, else between two
    * equal even generations (read-only handles), waiting out a busy writer.
    */
+  /**
+   * Compares the mapped object's size with the segment's (fstat), every
+   * SIZE_CHECK_EVERY operations and on every slow path: a segment truncated
+   * underneath is refused with ECORRUPT (and its views closed) instead of
+   * touching pages past the end of the file, which is SIGBUS. Between two
+   * checks, a truncation by another process is not seen: see README.
+   */
+  private checkNotTruncated(force = false): void {
+    const currentSize = this.backing.currentSize
+    if (currentSize === undefined || (!force && ++this.sinceSizeCheck < this.sizeCheckEvery)) return
+    this.sinceSizeCheck = 0
+    const now = currentSize()
+    if (now >= this.segmentSize) return
+    this.mem.closed = true
+    throw new ShmError('ECORRUPT', `${this.backing.target} was truncated underneath this handle: ${now} bytes, the segment needs ${this.segmentSize}`, {
+      target: this.backing.target,
+      details: { size: now, needed: this.segmentSize },
+      hint: 'something outside shmkit shrank the file or object; close this handle',
+    })
+  }
+
   private readConsistently<R>(fn: () => R): R {
+    this.checkNotTruncated(true)
     if (this.lock !== undefined) {
       this.lock.acquire()
       try {

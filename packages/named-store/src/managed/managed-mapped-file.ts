@@ -22,9 +22,9 @@ export class ManagedMappedFile extends SegmentManager {
   private constructor(
     readonly path: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, options.lock === undefined ? {} : { lock: options.lock })
+    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
   }
 
   /** Creates the file (EEXIST if it exists) with `size` bytes and formats it. */
@@ -72,7 +72,7 @@ export class ManagedMappedFile extends SegmentManager {
     const { timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
       () => ManagedMappedFile.create(path, size, createOpts),
-      () => ManagedMappedFile.open(path, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }) }),
+      () => ManagedMappedFile.open(path, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }),
       targetOf(path),
     )
   }

@@ -23,9 +23,9 @@ export class ManagedSharedMemory extends SegmentManager {
   private constructor(
     readonly name: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, options.lock === undefined ? {} : { lock: options.lock })
+    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
   }
 
   /** Creates and formats a new segment of `size` bytes; EEXIST if the name is taken. */
@@ -64,7 +64,7 @@ export class ManagedSharedMemory extends SegmentManager {
     const { timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
       () => ManagedSharedMemory.create(name, size, createOpts),
-      () => ManagedSharedMemory.open(name, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }) }),
+      () => ManagedSharedMemory.open(name, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }),
       targetOf(name),
     )
   }

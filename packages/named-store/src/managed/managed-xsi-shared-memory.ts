@@ -12,9 +12,9 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     readonly key: number,
     readonly shmid: number,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, options.lock === undefined ? {} : { lock: options.lock })
+    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
   }
 
   static create(key: number, size: number, options?: Omit<CreateOptions, 'mode'> & { mode?: number }): ManagedXsiSharedMemory {

@@ -21,6 +21,7 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
       region.close()
       source.close()
     },
+    currentSize: () => source.size,
   }
 }
 

@@ -9,11 +9,14 @@ const lockOptions = z
   })
   .strict()
 
+const sizeCheck = z.enum(['periodic', 'every-operation'])
+
 export const createOptionsSchema = z
   .object({
     /** Permission bits of the new segment (default 0o600). */
     mode: z.number().int().min(0).max(0o777).optional(),
     lock: lockOptions.optional(),
+    sizeCheck: sizeCheck.optional(),
   })
   .strict()
 
@@ -23,6 +26,7 @@ export const openOptionsSchema = z
     /** How long to wait for a segment another process is still creating (default 1000 ms). */
     timeoutMs: z.number().int().min(0).max(600_000).optional(),
     lock: lockOptions.optional(),
+    sizeCheck: sizeCheck.optional(),
   })
   .strict()
 
