@@ -6,6 +6,7 @@
 // Prints a table on stderr and one JSON line per workload on stdout.
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { runBoost } from './lib/boost.js'
+import { batchMixedPlan } from './lib/workloads.js'
 
 const SEGMENT = 512 << 20
 
@@ -14,11 +15,6 @@ function touchedBuffer(bytes: number): ArrayBuffer {
   const buffer = new ArrayBuffer(bytes)
   new Uint8Array(buffer).fill(0)
   return buffer
-}
-
-function lcg(seed = 42): () => number {
-  let x = seed
-  return () => (x = Number((BigInt(x) * 1103515245n + 12345n) & 0x7fffffffn))
 }
 
 function time(fn: () => void): number {
@@ -36,15 +32,7 @@ function allocFree64(n: number): number {
 }
 
 function allocBatchMixed(n: number): number {
-  const r = lcg()
-  const order = Array.from({ length: n }, (_, i) => i)
-  for (let i = n - 1; i > 0; i--) {
-    const j = r() % (i + 1)
-    const tmp = order[i] as number
-    order[i] = order[j] as number
-    order[j] = tmp
-  }
-  const sizes = Array.from({ length: n }, () => 16 + (r() % (4096 - 16 + 1)))
+  const { order, sizes } = batchMixedPlan(n)
   // Warm the code on a buffer of its own, then time a fresh one (as Boost's run does).
   const warm = RbTreeBestFit.format(new ArrayBuffer(64 << 20), 0, 64 << 20)
   for (let k = 0; k < 3; k++) {

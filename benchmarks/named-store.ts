@@ -7,6 +7,7 @@
 // Prints a table on stderr and one JSON line per workload on stdout.
 import { ManagedSharedMemory, t } from '@shmkit/named-store'
 import { runBoost } from './lib/boost.js'
+import { batchMixedPlan } from './lib/workloads.js'
 
 const quick = process.env.SHMKIT_BENCH_QUICK === '1'
 const scale = (n: number): number => (quick ? Math.max(1, Math.floor(n / 20)) : n)
@@ -23,11 +24,6 @@ interface Row {
   extra?: Record<string, number>
 }
 const rows: Row[] = []
-
-function lcg(seed = 42): () => number {
-  let x = seed
-  return () => (x = Number((BigInt(x) * 1103515245n + 12345n) & 0x7fffffffn))
-}
 
 function withSegment<R>(tag: string, size: number, fn: (seg: ManagedSharedMemory) => R): R {
   const name = segName(tag)
@@ -119,15 +115,7 @@ await record({ workload: 'alloc_free_64', ops: afN, ns_per_op: af, target: 1.0 }
 const abN = scale(100_000)
 progress(`alloc_batch_mixed (${abN} blocks of 16..4096 bytes, shuffled frees)`)
 const ab = withSegment('ab', SEGMENT, (seg) => {
-  const r = lcg()
-  const order = Array.from({ length: abN }, (_, i) => i)
-  for (let i = abN - 1; i > 0; i--) {
-    const j = r() % (i + 1)
-    const tmp = order[i] as number
-    order[i] = order[j] as number
-    order[j] = tmp
-  }
-  const sizes = Array.from({ length: abN }, () => 16 + (r() % (4096 - 16 + 1)))
+  const { order, sizes } = batchMixedPlan(abN)
   const blocks = new Array<number>(abN)
   return (
     timeIt(() => {

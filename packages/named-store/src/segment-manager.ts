@@ -460,33 +460,19 @@ export class SegmentManager {
 
   // ---- internals -----------------------------------------------------------
 
-  private mutate<R>(fn: () => R): R {
-    this.checkNotTruncated()
-    const lock = this.lock as SegmentLock
-    lock.acquire()
-    const journal = this.journal
-    journal.begin()
-    try {
-      const result = fn()
-      journal.commit()
-      return result
-    } catch (e) {
-      journal.rollback()
-      throw e
-    } finally {
-      lock.release()
-    }
-  }
-
-  /** A mutation of the name table: readers see an odd generation until it is done. */
-  private mutateIndex<R>(fn: () => R): R {
+  /**
+   * Runs `fn` as one operation: under the lock, journaled, rolled back if it
+   * throws. A change to the name table (`index`) also keeps the generation odd
+   * while it runs, so lock-free readers retry instead of reading it half-made.
+   */
+  private mutate<R>(fn: () => R, index = false): R {
     this.checkNotTruncated()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const i32 = this.mem.i32
     const journal = this.journal
     journal.begin()
-    Atomics.add(i32, GEN, 1)
+    if (index) Atomics.add(i32, GEN, 1)
     try {
       const result = fn()
       journal.commit()
@@ -495,9 +481,13 @@ export class SegmentManager {
       journal.rollback()
       throw e
     } finally {
-      Atomics.add(i32, GEN, 1)
+      if (index) Atomics.add(i32, GEN, 1)
       lock.release()
     }
+  }
+
+  private mutateIndex<R>(fn: () => R): R {
+    return this.mutate(fn, true)
   }
 
   /** Runs under the lock after a dead owner's lock was taken over. */
