@@ -11,7 +11,7 @@
 // on stdout and its progress on stderr (passed through here).
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, platform, release, totalmem } from 'node:os'
+import { cpus, loadavg, platform, release, totalmem } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -78,12 +78,17 @@ function runBench(name: string, file: string, index: number): Promise<BenchOutco
   })
 }
 
+// Figures from a busy machine are noisy: the report says how busy it was.
+const loadBefore = loadavg()[0] ?? 0
 const outcomes: BenchOutcome[] = []
 for (const [index, bench] of benches.entries()) outcomes.push(await runBench(bench.name, bench.file, index))
 
 const rows = outcomes.flatMap((o) => o.rows)
 const cpu = cpus()
-const machine = `${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}`
+const loadAfter = loadavg()[0] ?? 0
+const machine =
+  `${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}` +
+  (platform() === 'win32' ? '' : `, load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after`)
 const generatedAt = new Date().toISOString()
 
 mkdirSync(outDir, { recursive: true })

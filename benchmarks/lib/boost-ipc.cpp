@@ -36,7 +36,11 @@ struct Control {
   uint64_t checksum[2]{0, 0};
 };
 
-static const int SPINS = 20000;
+// The same adaptive spin budget as lib/ipc-shmkit.ts: doubles when a wait ends
+// while spinning, halves when it has to sleep.
+static const int MIN_SPINS = 16;
+static const int MAX_SPINS = 4096;
+static int spins = MAX_SPINS;
 
 static uint64_t lane_checksum(const unsigned char *bytes, size_t n) {
   const uint32_t *words = reinterpret_cast<const uint32_t *>(bytes);
@@ -60,10 +64,14 @@ static void futex_wake(std::atomic<uint32_t> *word) {
 // Waits while busy(value) holds: spin, then sleep on the word. Gives up (exit 3) past the deadline.
 template <class Busy>
 static uint32_t wait_while(std::atomic<uint32_t> &word, std::atomic<uint32_t> &sleeping, Busy busy, clock_type::time_point deadline) {
-  for (int spin = 0; spin < SPINS; spin++) {
+  for (int spin = 0; spin < spins; spin++) {
     uint32_t value = word.load();
-    if (!busy(value)) return value;
+    if (!busy(value)) {
+      spins = std::min(MAX_SPINS, spins * 2);
+      return value;
+    }
   }
+  spins = std::max(MIN_SPINS, spins / 2);
   for (;;) {
     sleeping.store(1);
     uint32_t value = word.load();

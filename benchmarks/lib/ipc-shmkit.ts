@@ -11,7 +11,7 @@ import { reap, spawnPeer } from './ipc-spawn.js'
  * slot r % 2 and bumps WRITTEN; the child checksums the slot in place (no
  * copy), stores the checksum next to it and bumps READ. Each side spins
  * briefly on the other's counter, then sleeps on it with a futex, so a small
- * payload costs a few microseconds and a large one no busy core.
+ * payload costs about a microsecond and a large one no busy core.
  */
 const Control = {
   WRITTEN: 0,
@@ -24,7 +24,15 @@ const Control = {
   CHECKSUMS: 8,
 } as const
 const CONTROL_WORDS = 16
-const SPINS = 20_000
+/**
+ * Spin budget bounds, in Atomics.load calls (about 15 ns each here). The
+ * budget adapts like glibc's adaptive mutex: it doubles when the wait ended
+ * while spinning and halves when it had to sleep, so an idle machine gets
+ * microsecond hand-offs and a busy one (where spinning steals the CPU the
+ * peer needs) falls back to sleeping at once.
+ */
+const MIN_SPINS = 16
+const MAX_SPINS = 4096
 const SLEEP_MS = 20
 
 interface Mapping {
@@ -34,6 +42,8 @@ interface Mapping {
   slots: Uint8Array[]
   /** A second mapping of the same object: the futex calls need its address. */
   region: MappedRegion
+  /** This side's current spin budget before sleeping. */
+  spins: number
 }
 
 function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
@@ -42,7 +52,7 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
   if (control === undefined || slots.some((s) => s === undefined)) throw new Error(`segment ${name} lacks the benchmark's objects`)
   const object = SharedMemoryObject.open(name)
   try {
-    return { control: control.typed, controlOffset: control.offset, slots: slots as Uint8Array[], region: new MappedRegion(object) }
+    return { control: control.typed, controlOffset: control.offset, slots: slots as Uint8Array[], region: new MappedRegion(object), spins: MAX_SPINS }
   } finally {
     // The mapping keeps the object alive; the descriptor is not needed any more.
     object.close()
@@ -56,10 +66,14 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
  */
 function waitWhile(m: Mapping, index: number, sleepingFlag: number, busy: (value: number) => boolean, deadline: number, peerPid: number, what: string): number {
   const control = m.control
-  for (let spin = 0; spin < SPINS; spin++) {
+  for (let spin = 0; spin < m.spins; spin++) {
     const value = Atomics.load(control, index)
-    if (!busy(value)) return value
+    if (!busy(value)) {
+      m.spins = Math.min(MAX_SPINS, m.spins * 2)
+      return value
+    }
   }
+  m.spins = Math.max(MIN_SPINS, m.spins >> 1)
   for (;;) {
     Atomics.store(control, sleepingFlag, 1)
     const value = Atomics.load(control, index)
