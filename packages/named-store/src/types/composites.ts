@@ -1,7 +1,12 @@
-import { ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
-import { checkWrite, closedError, type SegmentMemory } from './memory.js'
-import { scalarsByName, typedArrayOf, type ScalarView } from './scalars.js'
-import { describeValue, fingerprint, type Path, type Type, type ValueOf, type ViewOf } from './type.js'
+import { describe, ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
+import { checkWrite, closedError, readOnlyError, type SegmentMemory } from './memory.js'
+import { ScalarType, scalarsByName, typedArrayOf, type ScalarView } from './scalars.js'
+import { checkCount, fingerprint, invalidValue, NO_ISSUES, NO_PATH, type Path, type Type, type ValueOf, type ViewOf } from './type.js'
+
+/** The largest object a segment can hold: offsets and `t.ptr` are 32-bit. */
+export const MAX_TYPE_SIZE = 2 ** 32
+/** A string's byte length is stored in 32 bits, but a 16 MiB string is already far past any sane field. */
+export const MAX_STRING_BYTES = 2 ** 24
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -24,6 +29,9 @@ abstract class BaseType<V, I> implements Type<V, I> {
   abstract store(mem: SegmentMemory, offset: number, value: unknown): void
   abstract read(mem: SegmentMemory, offset: number): I
   abstract view(mem: SegmentMemory, offset: number): V
+  zero(mem: SegmentMemory, offset: number): void {
+    mem.u8.fill(0, offset, offset + this.size)
+  }
 }
 
 /** Which types a struct field or array element exposes as a plain value (not a nested view). */
@@ -31,11 +39,9 @@ function isValueKind(type: Type): boolean {
   return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes'
 }
 
-function assertValid(type: Type, value: unknown, what: string): void {
-  const issues = type.validate(value, [what])
-  if (issues.length > 0) {
-    throw new ShmError('EINVAL', `invalid ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { issues })
-  }
+/** Setters validate under a shared empty path and build the located error only when the value is bad. */
+function assertValid(type: Type, value: unknown, what: string | number): void {
+  if (type.validate(value, NO_PATH).length !== 0) throw invalidValue(type, value, typeof what === 'number' ? `[${what}]` : what)
 }
 
 // ---- string(maxBytes) --------------------------------------------------------
@@ -43,14 +49,18 @@ function assertValid(type: Type, value: unknown, what: string): void {
 /** A UTF-8 string of at most `maxBytes` bytes, stored as a 32-bit byte length and the bytes. */
 export class StringType extends BaseType<ScalarView<string>, string> {
   constructor(readonly maxBytes: number) {
+    checkCount(maxBytes, 'maxBytes', 1, MAX_STRING_BYTES)
     super('string', `string(${maxBytes})`, Math.ceil((4 + maxBytes) / 4) * 4, 4)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
-    if (typeof value !== 'string') return [{ path, message: `expected a string of at most ${this.maxBytes} UTF-8 bytes, got ${describeValue(value)}` }]
+    if (typeof value !== 'string') return [{ path, message: `expected a string of at most ${this.maxBytes} UTF-8 bytes, got ${describe(value)}` }]
+    // Every UTF-16 unit is at most 3 UTF-8 bytes: short strings skip the count.
+    if (value.length * 3 <= this.maxBytes) return NO_ISSUES
     const bytes = Buffer.byteLength(value)
-    return bytes <= this.maxBytes ? [] : [{ path, message: `expected at most ${this.maxBytes} UTF-8 bytes, got ${bytes}` }]
+    return bytes <= this.maxBytes ? NO_ISSUES : [{ path, message: `expected at most ${this.maxBytes} UTF-8 bytes, got ${bytes}` }]
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
+    if (value === undefined) return this.zero(mem, offset)
     const { written } = encoder.encodeInto(value as string, mem.u8.subarray(offset + 4, offset + 4 + this.maxBytes))
     mem.u32[offset >> 2] = written
   }
@@ -99,19 +109,21 @@ export interface BytesView {
 export class BytesType extends BaseType<BytesView, Uint8Array> {
   declare readonly kind: 'bytes'
   constructor(readonly length: number) {
+    checkCount(length, 'n', 1, MAX_TYPE_SIZE)
     super('bytes', `bytes(${length})`, length, 1)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const n = value instanceof Uint8Array || value instanceof ArrayBuffer ? value.byteLength : Array.isArray(value) ? value.length : -1
-    if (n < 0) return [{ path, message: `expected a Uint8Array, ArrayBuffer or number[] of at most ${this.length} bytes, got ${describeValue(value)}` }]
+    if (n < 0) return [{ path, message: `expected a Uint8Array, ArrayBuffer or number[] of at most ${this.length} bytes, got ${describe(value)}` }]
     if (n > this.length) return [{ path, message: `expected at most ${this.length} bytes, got ${n}` }]
     if (Array.isArray(value)) {
       const bad = value.findIndex((b) => typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255)
-      if (bad >= 0) return [{ path: [...path, bad], message: `expected a byte (0..255), got ${describeValue(value[bad])}` }]
+      if (bad >= 0) return [{ path: [...path, bad], message: `expected a byte (0..255), got ${describe(value[bad])}` }]
     }
-    return []
+    return NO_ISSUES
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
+    if (value === undefined) return this.zero(mem, offset)
     const bytes = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value as number[])
     mem.u8.set(bytes, offset)
     mem.u8.fill(0, offset + bytes.length, offset + this.length)
@@ -156,11 +168,12 @@ class BytesViewImpl implements BytesView {
 /** An offset pointer: the target's offset in the segment (0 for null), never an address. */
 export class PtrType<T extends Type> extends BaseType<ScalarView<number>, number> {
   constructor(readonly target: T) {
+    if (!isType(target)) throw invalidArgument('target', target, 'a shmkit type (t.int32, t.struct({...}), ...)')
     super('ptr', `ptr(${target.name})`, 4, 4)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const offset = offsetOf(value)
-    return offset === undefined ? [{ path, message: `expected an offset (an integer from 0 to ${2 ** 32 - 1}) or a view, got ${describeValue(value)}` }] : []
+    return offset === undefined ? [{ path, message: `expected an offset (an integer from 0 to ${2 ** 32 - 1}) or a view, got ${describe(value)}` }] : NO_ISSUES
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
     mem.u32[offset >> 2] = offsetOf(value) ?? 0
@@ -235,34 +248,72 @@ export type TypedArrayOf<T> = T extends { name: 'int8' }
                     ? Float64Array
                     : never
 
+/** Any value a shmkit type constructor accepts as a nested type. */
+export function isType(value: unknown): value is Type {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Type).view === 'function' &&
+    typeof (value as Type).validate === 'function' &&
+    typeof (value as Type).size === 'number' &&
+    typeof (value as Type).name === 'string'
+  )
+}
+
 export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>[]> {
   declare readonly kind: 'array'
+  /** Whether `get(i)` returns a value (scalars, strings, pointers) rather than a view. */
+  readonly elementIsValue: boolean
   constructor(
     readonly element: T,
     readonly length: number,
   ) {
-    if (!Number.isSafeInteger(length) || length < 0 || length * element.size > 2 ** 32) {
-      throw invalidArgument('length', length, `an integer from 0 to ${Math.floor(2 ** 32 / Math.max(1, element.size))}`)
-    }
+    if (!isType(element)) throw invalidArgument('element', element, 'a shmkit type (t.int32, t.struct({...}), ...)')
+    checkCount(length, 'length', 1, Math.floor(MAX_TYPE_SIZE / element.size))
     super('array', `array(${element.name},${length})`, element.size * length, element.align)
+    this.elementIsValue = isValueKind(element)
+    this.View = makeArrayView(this)
+  }
+  private readonly View: new (mem: SegmentMemory, offset: number) => ArrayView<T>
+  /**
+   * One value of the element type fills every element (Boost's
+   * `construct<T>(name)[n](value)`); otherwise an iterable gives one value per
+   * element. A value that is both (a number[] for `array(bytes(4), n)`) fills.
+   */
+  private fills(value: unknown): boolean {
+    return this.element.validate(value, NO_PATH).length === 0
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
+    if (this.fills(value)) return NO_ISSUES
     if (typeof value === 'string' || value === null || typeof value !== 'object' || !(Symbol.iterator in value)) {
-      return [{ path, message: `expected an iterable of at most ${this.length} ${this.element.name} values, got ${describeValue(value)}` }]
+      return [{ path, message: `expected one ${this.element.name} value or an iterable of at most ${this.length}, got ${describe(value)}` }]
     }
-    const issues: ShmErrorIssue[] = []
+    let issues: ShmErrorIssue[] = NO_ISSUES
     let i = 0
+    // Bounded by the length: an endless iterable stops here.
     for (const item of value as Iterable<unknown>) {
       if (i >= this.length) return [{ path, message: `expected at most ${this.length} elements` }]
-      if (issues.length < 10) issues.push(...this.element.validate(item, [...path, i]))
+      if (issues.length < MAX_ELEMENT_ISSUES && this.element.validate(item, NO_PATH).length !== 0) {
+        if (issues === NO_ISSUES) issues = []
+        issues.push(...this.element.validate(item, [...path, i]))
+      }
       i++
     }
     return issues
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
+    if (value === undefined) return this.zero(mem, offset)
+    const { element, length } = this
+    const size = element.size
+    if (this.fills(value)) {
+      for (let i = 0; i < length; i++) element.store(mem, offset + size * i, value)
+      return
+    }
     let i = 0
-    const size = this.element.size
-    for (const item of value as Iterable<unknown>) this.element.store(mem, offset + size * i++, item)
+    for (const item of value as Iterable<unknown>) {
+      if (i >= length) break
+      element.store(mem, offset + size * i++, item)
+    }
     mem.u8.fill(0, offset + size * i, offset + this.size)
   }
   read(mem: SegmentMemory, offset: number): ValueOf<T>[] {
@@ -271,50 +322,87 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     return out
   }
   view(mem: SegmentMemory, offset: number): ArrayView<T> {
-    return new ArrayViewImpl(this, mem, offset)
+    return new this.View(mem, offset)
   }
 }
 
-class ArrayViewImpl<T extends Type> implements ArrayView<T> {
-  constructor(
-    private readonly type: ArrayType<T>,
-    readonly mem: SegmentMemory,
-    readonly offset: number,
-  ) {}
-  get length(): number {
-    return this.type.length
-  }
-  private at(index: number): number {
-    if (!Number.isInteger(index) || index < 0 || index >= this.type.length) {
-      throw invalidArgument('index', index, `an integer from 0 to ${this.type.length - 1}`, { target: this.mem.target })
+/** An init value with a million bad elements reports the first few, not a million. */
+const MAX_ELEMENT_ISSUES = 10
+
+/**
+ * One view class per array type, like structs: `get`/`set` then see one
+ * element type each, so V8 keeps them monomorphic (a shared class would turn
+ * megamorphic as soon as a program uses a few element types).
+ */
+function makeArrayView<T extends Type>(type: ArrayType<T>): new (mem: SegmentMemory, offset: number) => ArrayView<T> {
+  const { element, length } = type
+  const stride = element.size
+  const scalar = element instanceof ScalarType ? (element as ScalarType<unknown, unknown>) : undefined
+  const check = scalar?.check
+  const storeValue = scalar?.storeValue
+  const readValue = scalar?.readValue
+  const outOfRange = (index: unknown, mem: SegmentMemory): ShmError =>
+    invalidArgument('index', index, `an integer from 0 to ${length - 1}`, { target: mem.target })
+  class View implements ArrayView<T> {
+    constructor(
+      readonly mem: SegmentMemory,
+      readonly offset: number,
+    ) {}
+    get length(): number {
+      return length
     }
-    return this.offset + index * this.type.element.size
+    get(index: number): ElementOf<T> {
+      const mem = this.mem
+      if (mem.closed) throw closedError(mem)
+      // False for fractions, negatives, NaN and non-numbers alike.
+      if (index >>> 0 !== index || index >= length) throw outOfRange(index, mem)
+      const at = this.offset + index * stride
+      if (readValue !== undefined) return readValue(mem, at) as ElementOf<T>
+      return (type.elementIsValue ? element.read(mem, at) : element.view(mem, at)) as ElementOf<T>
+    }
+    set(index: number, value: ValueOf<T>): void {
+      const mem = this.mem
+      if (mem.closed) throw closedError(mem)
+      if (mem.readOnly) throw readOnlyError(mem)
+      if (index >>> 0 !== index || index >= length) throw outOfRange(index, mem)
+      const at = this.offset + index * stride
+      if (check !== undefined && storeValue !== undefined) {
+        if (check(value) !== undefined) throw invalidValue(element, value, `[${index}]`)
+        storeValue(mem, at, value)
+        return
+      }
+      assertValid(element, value, index)
+      element.store(mem, at, value)
+    }
+    get typed(): TypedArrayOf<T> {
+      const mem = this.mem
+      if (mem.closed) throw closedError(mem)
+      const make = typedArrayOf[element.name]
+      if (make === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
+      return make(mem.buffer, this.offset, length) as TypedArrayOf<T>
+    }
+    *[Symbol.iterator](): Iterator<ElementOf<T>> {
+      for (let i = 0; i < length; i++) yield this.get(i)
+    }
+    toJSON(): unknown[] {
+      if (this.mem.closed) throw closedError(this.mem)
+      return type.read(this.mem, this.offset).map(jsonValue)
+    }
   }
-  get(index: number): ElementOf<T> {
-    if (this.mem.closed) throw closedError(this.mem)
-    const element = this.type.element
-    const at = this.at(index)
-    return (isValueKind(element) ? element.read(this.mem, at) : element.view(this.mem, at)) as ElementOf<T>
+  return View
+}
+
+/** JSON has no bigint or Uint8Array: decimal strings and byte lists. */
+function jsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return String(value)
+  if (value instanceof Uint8Array) return [...value]
+  if (Array.isArray(value)) return value.map(jsonValue)
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = jsonValue(v)
+    return out
   }
-  set(index: number, value: ValueOf<T>): void {
-    checkWrite(this.mem)
-    const at = this.at(index)
-    assertValid(this.type.element, value, `[${index}]`)
-    this.type.element.store(this.mem, at, value)
-  }
-  get typed(): TypedArrayOf<T> {
-    if (this.mem.closed) throw closedError(this.mem)
-    const make = typedArrayOf[this.type.element.name]
-    if (make === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type, not ${this.type.element.name}`)
-    return make(this.mem.buffer, this.offset, this.type.length) as TypedArrayOf<T>
-  }
-  *[Symbol.iterator](): Iterator<ElementOf<T>> {
-    for (let i = 0; i < this.type.length; i++) yield this.get(i)
-  }
-  toJSON(): unknown[] {
-    if (this.mem.closed) throw closedError(this.mem)
-    return this.type.read(this.mem, this.offset).map((v) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? [...v] : v))
-  }
+  return value
 }
 
 // ---- struct({...}) -----------------------------------------------------------
@@ -325,45 +413,70 @@ export type StructView<F extends Fields> = {
   -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<F[K]> : ValueOf<F[K]>
 } & { readonly offset: number; toJSON(): Record<string, unknown> }
 
-const RESERVED = new Set(['offset', 'toJSON', 'mem', 'constructor', '__proto__'])
+export interface StructField {
+  readonly name: string
+  readonly type: Type
+  /** Byte offset inside the struct. */
+  readonly offset: number
+}
+
+/** Names a field cannot take: the view's own members, and what would reach Object.prototype. */
+const RESERVED = new Set(['offset', 'toJSON', 'mem', 'constructor', '__proto__', 'prototype', 'hasOwnProperty', 'toString', 'valueOf'])
+const FIELD_NAME = /^[A-Za-z_$][\w$]{0,127}$/
 
 /** C layout: fields in order, each at its natural alignment; size rounded to the struct's alignment. */
 export class StructType<F extends Fields> extends BaseType<StructView<F>, StructValue<F>> {
   declare readonly kind: 'struct'
-  readonly fields: { name: string; type: Type; offset: number }[]
+  readonly fields: readonly StructField[]
+  private readonly fieldNames: ReadonlySet<string>
   private readonly View: new (mem: SegmentMemory, offset: number) => StructView<F>
 
   constructor(fields: F) {
-    if (fields === null || typeof fields !== 'object') throw invalidArgument('fields', fields, 'an object of field name to type')
-    const laid: { name: string; type: Type; offset: number }[] = []
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw invalidArgument('fields', fields, 'an object of field name to type')
+    const laid: StructField[] = []
     let size = 0
     let align = 1
     for (const [name, type] of Object.entries(fields)) {
-      if (!/^[A-Za-z_$][\w$]*$/.test(name) || RESERVED.has(name)) throw invalidArgument(`fields.${name}`, name, `an identifier other than ${[...RESERVED].join(', ')}`)
-      if (type === null || typeof type !== 'object' || typeof (type as Type).view !== 'function') throw invalidArgument(`fields.${name}`, type, 'a shmkit type')
+      if (!FIELD_NAME.test(name) || RESERVED.has(name)) {
+        throw invalidArgument(`fields.${name}`, name, `an identifier of at most 128 characters other than ${[...RESERVED].join(', ')}`)
+      }
+      if (!isType(type)) throw invalidArgument(`fields.${name}`, type, 'a shmkit type (t.int32, t.struct({...}), ...)')
       size = Math.ceil(size / type.align) * type.align
       laid.push({ name, type, offset: size })
       size += type.size
       align = Math.max(align, type.align)
     }
-    size = Math.max(Math.ceil(size / align) * align, 0)
+    if (laid.length === 0) throw invalidArgument('fields', fields, 'at least one field (C has no empty structs)')
+    size = Math.ceil(size / align) * align
+    if (size > MAX_TYPE_SIZE) throw invalidArgument('fields', `${size} bytes`, `a struct of at most ${MAX_TYPE_SIZE} bytes`)
     super('struct', `struct{${laid.map((f) => `${f.name}:${f.type.name}`).join(',')}}`, size, align)
     this.fields = laid
+    this.fieldNames = new Set(laid.map((f) => f.name))
     this.View = makeStructView<F>(laid)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return [{ path, message: `expected an object with fields ${this.fields.map((f) => f.name).join(', ')}, got ${describeValue(value)}` }]
-    const issues: ShmErrorIssue[] = []
-    const known = new Set(this.fields.map((f) => f.name))
-    for (const key of Object.keys(value)) if (!known.has(key)) issues.push({ path: [...path, key], message: 'unknown field' })
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
+      return [{ path, message: `expected an object with fields ${this.fields.map((f) => f.name).join(', ')}, got ${describe(value)}` }]
+    }
+    let issues: ShmErrorIssue[] = NO_ISSUES
+    for (const key of Object.keys(value)) {
+      if (!this.fieldNames.has(key)) {
+        if (issues === NO_ISSUES) issues = []
+        issues.push({ path: [...path, key], message: `unknown field (the fields are ${[...this.fieldNames].join(', ')})` })
+      }
+    }
     for (const field of this.fields) {
+      // Missing fields are zero, as in a C aggregate initializer.
       const v = (value as Record<string, unknown>)[field.name]
-      if (v !== undefined) issues.push(...field.type.validate(v, [...path, field.name]))
+      if (v === undefined || field.type.validate(v, NO_PATH).length === 0) continue
+      if (issues === NO_ISSUES) issues = []
+      issues.push(...field.type.validate(v, [...path, field.name]))
     }
     return issues
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
     mem.u8.fill(0, offset, offset + this.size)
+    if (value === undefined) return
     for (const field of this.fields) {
       const v = (value as Record<string, unknown>)[field.name]
       if (v !== undefined) field.type.store(mem, offset + field.offset, v)
@@ -379,8 +492,12 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
   }
 }
 
-/** One class per struct type, accessors on its prototype: creating a view is one allocation. */
-function makeStructView<F extends Fields>(fields: { name: string; type: Type; offset: number }[]): new (mem: SegmentMemory, offset: number) => StructView<F> {
+/**
+ * One class per struct type, accessors on its prototype: creating a view is
+ * one small allocation, and each accessor sees one field type, so V8 keeps it
+ * monomorphic.
+ */
+function makeStructView<F extends Fields>(fields: readonly StructField[]): new (mem: SegmentMemory, offset: number) => StructView<F> {
   class View {
     constructor(
       readonly mem: SegmentMemory,
@@ -389,31 +506,59 @@ function makeStructView<F extends Fields>(fields: { name: string; type: Type; of
     toJSON(): Record<string, unknown> {
       if (this.mem.closed) throw closedError(this.mem)
       const out: Record<string, unknown> = {}
-      for (const f of fields) {
-        const v = f.type.read(this.mem, this.offset + f.offset)
-        out[f.name] = typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? [...v] : v
-      }
+      for (const f of fields) out[f.name] = jsonValue(f.type.read(this.mem, this.offset + f.offset))
       return out
     }
   }
   for (const field of fields) {
-    const { type, offset } = field
-    const value = isValueKind(type)
-    Object.defineProperty(View.prototype, field.name, {
+    const { name, type, offset } = field
+    if (type instanceof ScalarType) {
+      defineScalarField(View.prototype, name, type as ScalarType<unknown, unknown>, offset)
+      continue
+    }
+    const get = isValueKind(type)
+      ? function (this: View): unknown {
+          const mem = this.mem
+          if (mem.closed) throw closedError(mem)
+          return type.read(mem, this.offset + offset)
+        }
+      : function (this: View): unknown {
+          const mem = this.mem
+          if (mem.closed) throw closedError(mem)
+          return type.view(mem, this.offset + offset)
+        }
+    Object.defineProperty(View.prototype, name, {
       enumerable: true,
-      get(this: View) {
-        const mem = this.mem
-        if (mem.closed) throw closedError(mem)
-        return value ? type.read(mem, this.offset + offset) : type.view(mem, this.offset + offset)
-      },
+      get,
       set(this: View, v: unknown) {
-        checkWrite(this.mem)
-        assertValid(type, v, field.name)
-        type.store(this.mem, this.offset + offset, v)
+        const mem = this.mem
+        checkWrite(mem)
+        assertValid(type, v, name)
+        type.store(mem, this.offset + offset, v)
       },
     })
   }
   return View as unknown as new (mem: SegmentMemory, offset: number) => StructView<F>
+}
+
+/** A number/bigint/boolean field: the type's own read, check and write, called straight from the accessor. */
+function defineScalarField(prototype: object, name: string, type: ScalarType<unknown, unknown>, offset: number): void {
+  const { check, storeValue, readValue } = type
+  Object.defineProperty(prototype, name, {
+    enumerable: true,
+    get(this: { mem: SegmentMemory; offset: number }) {
+      const mem = this.mem
+      if (mem.closed) throw closedError(mem)
+      return readValue(mem, this.offset + offset)
+    },
+    set(this: { mem: SegmentMemory; offset: number }, v: unknown) {
+      const mem = this.mem
+      if (mem.closed) throw closedError(mem)
+      if (mem.readOnly) throw readOnlyError(mem)
+      if (check(v) !== undefined) throw invalidValue(type, v, name)
+      storeValue(mem, this.offset + offset, v)
+    },
+  })
 }
 
 export { scalarsByName }

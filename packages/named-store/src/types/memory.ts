@@ -1,4 +1,4 @@
-import { ShmError } from '@shmkit/errors'
+import { invalidArgument, ShmError } from '@shmkit/errors'
 
 /**
  * The bytes every view reads and writes: typed arrays over the whole segment,
@@ -25,6 +25,9 @@ export interface SegmentMemory {
 }
 
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {
+  if (options === null || typeof options !== 'object' || typeof options.readOnly !== 'boolean' || typeof options.target !== 'string') {
+    throw invalidArgument('options', options, '{ readOnly: boolean, target: string }')
+  }
   const mem = { readOnly: options.readOnly, closed: false, target: options.target } as SegmentMemory
   refreshSegmentMemory(mem, buffer)
   return mem
@@ -32,6 +35,9 @@ export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, opt
 
 /** Points the memory at a new mapping of the same segment. */
 export function refreshSegmentMemory(mem: SegmentMemory, buffer: ArrayBuffer | SharedArrayBuffer): void {
+  if (!(buffer instanceof ArrayBuffer) && !(typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer)) {
+    throw invalidArgument('buffer', buffer, 'an ArrayBuffer or SharedArrayBuffer')
+  }
   const n = buffer.byteLength
   mem.buffer = buffer
   mem.u8 = new Uint8Array(buffer)

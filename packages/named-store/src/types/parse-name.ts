@@ -1,4 +1,4 @@
-import { invalidArgument } from '@shmkit/errors'
+import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } from './composites.js'
 import { scalarsByName } from './scalars.js'
 import type { Type } from './type.js'
@@ -32,6 +32,15 @@ export function typeFromName(name: string): Type {
     if (at === start) fail('expected a field name')
     return name.slice(start, at)
   }
+  /** A constructor's own refusal (`string(0)`, an array over 4 GiB) becomes a refusal of the name. */
+  const build = (make: () => Type): Type => {
+    try {
+      return make()
+    } catch (error) {
+      if (error instanceof ShmError) return fail(error.message.replace(/^invalid /, 'bad '))
+      throw error
+    }
+  }
   const parse = (depth: number): Type => {
     if (depth > MAX_DEPTH) fail('nested too deeply')
     for (const [scalar, type] of Object.entries(scalarsByName)) {
@@ -44,19 +53,19 @@ export function typeFromName(name: string): Type {
       at += 7
       const n = integer()
       expect(')')
-      return new StringType(n)
+      return build(() => new StringType(n))
     }
     if (name.startsWith('bytes(', at)) {
       at += 6
       const n = integer()
       expect(')')
-      return new BytesType(n)
+      return build(() => new BytesType(n))
     }
     if (name.startsWith('ptr(', at)) {
       at += 4
       const target = parse(depth + 1)
       expect(')')
-      return new PtrType(target)
+      return build(() => new PtrType(target))
     }
     if (name.startsWith('array(', at)) {
       at += 6
@@ -64,17 +73,15 @@ export function typeFromName(name: string): Type {
       expect(',')
       const n = integer()
       expect(')')
-      return new ArrayType(element, n)
+      return build(() => new ArrayType(element, n))
     }
     if (name.startsWith('struct{', at)) {
       at += 7
-      const fields: Fields = {}
-      if (name[at] === '}') {
-        at++
-        return new StructType(fields)
-      }
+      // No prototype: a field called `__proto__` is then a field (that StructType refuses), not a prototype swap.
+      const fields = Object.create(null) as Fields
       for (;;) {
         const field = identifier()
+        if (Object.hasOwn(fields, field)) fail(`field "${field}" twice`)
         expect(':')
         fields[field] = parse(depth + 1)
         if (name[at] === ',') {
@@ -82,12 +89,14 @@ export function typeFromName(name: string): Type {
           continue
         }
         expect('}')
-        return new StructType(fields)
+        return build(() => new StructType(fields))
       }
     }
     return fail('unknown type')
   }
   const type = parse(0)
   if (at !== name.length) fail('unexpected text')
+  // One type, one name: `string(08)` would parse but fingerprint differently from `string(8)`.
+  if (type.name !== name) fail(`not canonical, that is ${type.name}`)
   return type
 }

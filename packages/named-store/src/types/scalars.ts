@@ -1,6 +1,6 @@
-import { ShmError, type ShmErrorIssue } from '@shmkit/errors'
+import { describe, ShmError, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, type SegmentMemory } from './memory.js'
-import { describeValue, fingerprint, type Path, type Type } from './type.js'
+import { fingerprint, NO_ISSUES, type Path, type Type } from './type.js'
 
 export interface ScalarView<T> {
   value: T
@@ -29,9 +29,11 @@ export class ScalarType<V, I, N extends string = string> implements Type<V, I> {
     readonly kind: string,
     readonly name: N,
     readonly size: number,
-    private readonly check: (value: unknown) => string | undefined,
-    private readonly storeValue: (mem: SegmentMemory, offset: number, value: unknown) => void,
-    private readonly readValue: (mem: SegmentMemory, offset: number) => I,
+    /** The problem with `value` (what was expected), or undefined: no allocation when fine. */
+    readonly check: (value: unknown) => string | undefined,
+    /** Writes a checked, defined value; accessors call it directly so each call site sees one type. */
+    readonly storeValue: (mem: SegmentMemory, offset: number, value: unknown) => void,
+    readonly readValue: (mem: SegmentMemory, offset: number) => I,
     private readonly View: new (mem: SegmentMemory, offset: number) => V,
   ) {
     this.align = size
@@ -42,15 +44,14 @@ export class ScalarType<V, I, N extends string = string> implements Type<V, I> {
   readonly align: number
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const problem = this.check(value)
-    return problem === undefined ? [] : [{ path, message: `expected ${problem}, got ${describeValue(value)}` }]
-  }
-  /** Throws EINVAL unless `value` fits this type (used by setters). */
-  assertValue(value: unknown, what: string): void {
-    const problem = this.check(value)
-    if (problem !== undefined) throw new ShmError('EINVAL', `invalid ${what}: expected ${problem}, got ${describeValue(value)}`, { issues: [{ path: [what], message: problem }] })
+    return problem === undefined ? NO_ISSUES : [{ path, message: `expected ${problem}, got ${describe(value)}` }]
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
-    this.storeValue(mem, offset, value)
+    if (value === undefined) this.zero(mem, offset)
+    else this.storeValue(mem, offset, value)
+  }
+  zero(mem: SegmentMemory, offset: number): void {
+    mem.u8.fill(0, offset, offset + this.size)
   }
   read(mem: SegmentMemory, offset: number): I {
     return this.readValue(mem, offset)
@@ -65,7 +66,10 @@ function intType<N extends string>(name: N, key: NumberArrayKey, size: number, m
   const expected = `an integer from ${min} to ${max}`
   const check = (v: unknown): string | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : expected)
   const fail = (v: unknown, what: string): never => {
-    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describeValue(v)}`, { issues: [{ path: [what], message: expected }] })
+    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, { issues: [{ path: [what], message: expected }] })
+  }
+  const failAdd = (v: unknown): never => {
+    throw new ShmError('EINVAL', `invalid n: expected a safe integer (added modulo 2^${size * 8}), got ${describe(v)}`, { issues: [{ path: ['n'], message: 'expected a safe integer' }] })
   }
   class IntView implements IntegerView<number> {
     constructor(
@@ -84,7 +88,8 @@ function intType<N extends string>(name: N, key: NumberArrayKey, size: number, m
     }
     add(n: number): number {
       checkWrite(this.mem)
-      if (typeof n !== 'number' || !Number.isInteger(n)) fail(n, 'n')
+      // Atomics wraps modulo 2^bits; a non-safe integer has already lost its low bits.
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) failAdd(n)
       return Atomics.add(this.mem[key] as Int32Array, this.offset >> shift, n)
     }
     compareExchange(expected: number, replacement: number): number {
@@ -118,7 +123,7 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     return expected
   }
   const fail = (v: unknown, what: string): never => {
-    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describeValue(v)}`, { issues: [{ path: [what], message: expected }] })
+    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, { issues: [{ path: [what], message: expected }] })
   }
   const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number))
   class BigView implements IntegerView<bigint> {
@@ -138,7 +143,9 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     }
     add(n: bigint): bigint {
       checkWrite(this.mem)
-      if (typeof n !== 'bigint' && !(typeof n === 'number' && Number.isSafeInteger(n))) fail(n, 'n')
+      if (typeof n !== 'bigint' && !(typeof n === 'number' && Number.isSafeInteger(n))) {
+        throw new ShmError('EINVAL', `invalid n: expected a bigint or safe integer (added modulo 2^64), got ${describe(n)}`, { issues: [{ path: ['n'], message: 'expected a bigint or safe integer' }] })
+      }
       return Atomics.add(this.mem[key] as BigInt64Array, this.offset >> 3, big(n))
     }
     compareExchange(expected: bigint, replacement: bigint): bigint {
@@ -180,7 +187,7 @@ function floatType<N extends string>(name: N, key: 'f32' | 'f64', size: number):
     }
     set value(v: number) {
       checkWrite(this.mem)
-      if (typeof v !== 'number') throw new ShmError('EINVAL', `invalid value: expected a number, got ${describeValue(v)}`, { issues: [{ path: ['value'], message: expected }] })
+      if (typeof v !== 'number') throw new ShmError('EINVAL', `invalid value: expected a number, got ${describe(v)}`, { issues: [{ path: ['value'], message: expected }] })
       ;(this.mem[key] as Float64Array)[this.offset >> shift] = v
     }
     toJSON(): number {
@@ -215,7 +222,7 @@ function boolType(): ScalarType<ScalarView<boolean>, boolean, 'bool'> {
     }
     set value(v: boolean) {
       checkWrite(this.mem)
-      if (typeof v !== 'boolean') throw new ShmError('EINVAL', `invalid value: expected a boolean, got ${describeValue(v)}`, { issues: [{ path: ['value'], message: expected }] })
+      if (typeof v !== 'boolean') throw new ShmError('EINVAL', `invalid value: expected a boolean, got ${describe(v)}`, { issues: [{ path: ['value'], message: expected }] })
       this.mem.u8[this.offset] = v ? 1 : 0
     }
     toJSON(): boolean {

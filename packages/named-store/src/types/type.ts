@@ -19,6 +19,8 @@ export interface Type<V = unknown, I = unknown> {
   validate(value: unknown, path: Path): ShmErrorIssue[]
   /** Writes a validated value at `offset`. */
   store(mem: SegmentMemory, offset: number, value: unknown): void
+  /** Writes zeros over the object (what `store` of `undefined` does too). */
+  zero(mem: SegmentMemory, offset: number): void
   /** The plain JS value at `offset` (a copy). */
   read(mem: SegmentMemory, offset: number): I
   /** A live view of the object at `offset`. */
@@ -40,15 +42,48 @@ export function fingerprint(name: string): { lo: number; hi: number } {
   return { lo: Number(h & 0xffffffffn), hi: Number(h >> 32n) }
 }
 
-/** Throws EINVAL whose message names each problem by its path, e.g. `invalid init.pos.x: ...`. */
-export function validateInit(type: Type, value: unknown, what = 'init'): void {
+/**
+ * What a valid value's `validate` returns: shared, so that the setters on hot
+ * paths allocate nothing when the value is fine. Frozen, so a caller that
+ * pushed into it would fail loudly instead of poisoning every later check.
+ */
+export const NO_ISSUES: ShmErrorIssue[] = Object.freeze([]) as unknown as ShmErrorIssue[]
+/** The path setters validate under first; the real path is only built for the error. */
+export const NO_PATH: Path = Object.freeze([]) as unknown as Path
+
+const MAX_LISTED_ISSUES = 5
+
+/** `pos.x`, `tags[1]`: an issue's place inside the value, without the leading argument name. */
+function renderPath(path: Path): string {
+  let out = ''
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`
+  return out
+}
+
+/**
+ * The EINVAL for a value `type` refuses, e.g.
+ * `invalid init: pos.x: expected an integer from -2147483648 to 2147483647, got 1.5`;
+ * `issues` carry full paths starting with `what`.
+ */
+export function invalidValue(type: Type, value: unknown, what: string): ShmError {
   const issues = type.validate(value, [what])
-  if (issues.length === 0) return
-  const listed = issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.')}: ${i.message}`)
-    .join('; ')
-  throw new ShmError('EINVAL', `invalid ${listed}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`, { issues })
+  const listed = issues.slice(0, MAX_LISTED_ISSUES).map((issue) => {
+    const inner = renderPath(issue.path.slice(1))
+    return inner === '' ? issue.message : `${inner}: ${issue.message}`
+  })
+  const more = issues.length > MAX_LISTED_ISSUES ? ` (and ${issues.length - MAX_LISTED_ISSUES} more)` : ''
+  return new ShmError('EINVAL', `invalid ${what}: ${listed.join('; ')}${more}`, { issues })
+}
+
+/** Throws EINVAL whose message names each problem by its path, e.g. `invalid init: pos.x: ...`. */
+export function validateInit(type: Type, value: unknown, what = 'init'): void {
+  if (type.validate(value, NO_PATH).length !== 0) throw invalidValue(type, value, what)
+}
+
+/** A count or byte length a type constructor takes: EINVAL naming `what` unless an integer in range. */
+export function checkCount(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw invalidArgument(what, value, `an integer from ${min} to ${max}`)
+  return value
 }
 
 /** EINVAL unless an object of `type` fits at `offset`, aligned, inside the buffer. */
