@@ -1,6 +1,6 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
-import { checkTree, fitsInPlaceOf, insert, largest, lowerBound, remove, replace, type TreeHost } from './tree.js'
+import { checkTree, insert, largest, lowerBound, remove, replace, staysAfterPredecessor, staysBeforeSuccessor, type TreeHost } from './tree.js'
 
 export interface AllocatorOptions {
   /**
@@ -27,7 +27,9 @@ export interface SanityReport {
 }
 
 const MAX_ALIGN = 4096
-const MAX_RANGE = 2 ** 32 + 64
+/** Block offsets are 32-bit words: the range must end by 4 GiB into the buffer. */
+const MAX_END = 2 ** 32
+const MAX_RANGE = MAX_END
 
 type AnyBuffer = ArrayBuffer | SharedArrayBuffer
 
@@ -75,8 +77,9 @@ export class RbTreeBestFit implements TreeHost {
     }
     const room = buffer.byteLength - start
     const min = AllocatorHeader.BYTES + MIN_UNITS * UNIT + HEADER
-    if (!Number.isSafeInteger(size) || size < min || size > Math.min(room, MAX_RANGE)) {
-      throw invalidArgument('size', size, `an integer from ${min} to ${Math.min(room, MAX_RANGE)} (what the buffer holds after start)`)
+    const max = Math.min(room, MAX_END - start)
+    if (!Number.isSafeInteger(size) || size < min || size > max) {
+      throw invalidArgument('size', size, `an integer from ${min} to ${max} (what the buffer holds after start, ending by 4 GiB)`)
     }
     const a = new RbTreeBestFit(buffer, start, options)
     const usable = Math.floor(size / UNIT) * UNIT
@@ -154,7 +157,11 @@ export class RbTreeBestFit implements TreeHost {
 
   // ---- allocation ----------------------------------------------------------
 
-  /** A block of at least `bytes` usable bytes; ENOMEM (with requested and free bytes) when none fits. */
+  /**
+   * A block of at least `bytes` usable bytes, 16-aligned (or `align`-aligned);
+   * ENOMEM (with requested and free bytes) when none fits. `bytes` 0 gets the
+   * smallest block (16 usable bytes), as Boost's allocate(0) does.
+   */
   allocate(bytes: number, options?: AllocateOptions): number {
     const offset = this.tryAllocate(bytes, options)
     if (offset < 0) {
@@ -242,7 +249,7 @@ export class RbTreeBestFit implements TreeHost {
     const extra = Math.floor(checkBytes(extraBytes, 'extraBytes') / UNIT)
     const end = this.word(AllocatorHeader.END)
     const newEnd = end + extra * UNIT
-    if (extra < MIN_UNITS || newEnd + HEADER > this.u8.byteLength || this.size + extra * UNIT > MAX_RANGE) {
+    if (extra < MIN_UNITS || newEnd + HEADER > this.u8.byteLength || this.start + this.size + extra * UNIT > MAX_END) {
       throw invalidArgument('extraBytes', extraBytes, `at least ${MIN_UNITS * UNIT}, and no more than the buffer holds past the range (${this.u8.byteLength - end - HEADER})`)
     }
     // The old sentinel becomes a live block over the new bytes, then is freed (coalescing).
@@ -407,7 +414,7 @@ export class RbTreeBestFit implements TreeHost {
     const rest = total - units
     if (rest >= MIN_UNITS) {
       const tail = block + units * UNIT
-      if (fitsInPlaceOf(this, block, rest, tail)) {
+      if (staysAfterPredecessor(this, block, rest, tail)) {
         // The usual case: the rest keeps the block's place in the tree.
         this.write(tail + Block.SIZE_FLAGS, (rest << 2) | PREV_ALLOCATED)
         this.write(tail + Block.CHECK, 0)
@@ -471,11 +478,20 @@ export class RbTreeBestFit implements TreeHost {
       if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
       }
-      remove(this, prev)
       units += prevUnits
       start = prev
       prevFlag = this.flags(prev) & PREV_ALLOCATED
       merged++
+      if (staysBeforeSuccessor(this, prev, units, prev)) {
+        // Only the predecessor's size grows: it keeps its node, no insert.
+        this.write(prev + Block.SIZE_FLAGS, (units << 2) | prevFlag)
+        const after = prev + units * UNIT
+        this.write(after + Block.PREV_SIZE, units)
+        this.write(after + Block.SIZE_FLAGS, this.flags(after) & ~PREV_ALLOCATED)
+        this.addFree(own, 1 - merged)
+        return
+      }
+      remove(this, prev)
     }
     this.write(start + Block.SIZE_FLAGS, (units << 2) | prevFlag)
     this.write(start + Block.CHECK, 0)
@@ -507,7 +523,7 @@ export class RbTreeBestFit implements TreeHost {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
       }
       const merged = prevUnits + own
-      if (!fitsInPlaceOf(this, prev, merged, prev)) return false
+      if (!staysBeforeSuccessor(this, prev, merged, prev)) return false
       this.write(prev + Block.SIZE_FLAGS, (merged << 2) | (this.flags(prev) & PREV_ALLOCATED))
       this.write(next + Block.PREV_SIZE, merged)
       this.write(next + Block.SIZE_FLAGS, this.flags(next) & ~PREV_ALLOCATED)
@@ -518,7 +534,7 @@ export class RbTreeBestFit implements TreeHost {
     const nextUnits = this.units(next)
     if (nextUnits < MIN_UNITS || next + nextUnits * UNIT > end) throw this.corrupt(`free block ${next} has size ${nextUnits * UNIT}`)
     const merged = own + nextUnits
-    if (!fitsInPlaceOf(this, next, merged, block)) return false
+    if (!staysBeforeSuccessor(this, next, merged, block)) return false
     this.write(block + Block.SIZE_FLAGS, (merged << 2) | PREV_ALLOCATED)
     replace(this, next, block)
     this.write(block + merged * UNIT + Block.PREV_SIZE, merged)

@@ -339,22 +339,24 @@ function neighbour(h: TreeHost, node: number, down: number, up: number): number 
 }
 
 /**
- * Whether a block of `units` at `offset` would sit exactly where `node` sits
- * in key order: then `replace` keeps the tree valid in a handful of writes
- * instead of a remove and an insert (Boost does the same when it splits).
+ * Whether `node`'s key may grow to (`units`, `offset`) without passing its
+ * successor: then the node keeps its place (a size write, or `replace`)
+ * instead of a remove and an insert, as Boost does when it merges. A growing
+ * key cannot fall below the predecessor, so only one neighbour is read.
  */
-export function fitsInPlaceOf(h: TreeHost, node: number, units: number, offset: number): boolean {
-  const before = neighbour(h, node, LEFT, RIGHT)
-  if (before !== 0) {
-    const k = sizeKey(h, before)
-    if (!(k < units || (k === units && before < offset))) return false
-  }
+export function staysBeforeSuccessor(h: TreeHost, node: number, units: number, offset: number): boolean {
   const after = neighbour(h, node, RIGHT, LEFT)
-  if (after !== 0) {
-    const k = sizeKey(h, after)
-    if (!(units < k || (units === k && offset < after))) return false
-  }
-  return true
+  if (after === 0) return true
+  const k = sizeKey(h, after)
+  return units < k || (units === k && offset < after)
+}
+
+/** The mirror for a shrinking key (a split): it must stay above the predecessor. */
+export function staysAfterPredecessor(h: TreeHost, node: number, units: number, offset: number): boolean {
+  const before = neighbour(h, node, LEFT, RIGHT)
+  if (before === 0) return true
+  const k = sizeKey(h, before)
+  return k < units || (k === units && before < offset)
 }
 
 /** Puts `replacement` (not in the tree) where `node` is, with its links and colour. */
