@@ -23,24 +23,27 @@ export const AllocatorHeader = {
 } as const
 
 export const ALLOCATOR_MAGIC = 0x41544252 // "RBTA"
-export const ALLOCATOR_VERSION = 1
+/** 2: tree links moved into the block header (1 kept them after it). */
+export const ALLOCATOR_VERSION = 2
 
 /**
  * A block header (16 bytes at the block's start):
  *   +0 size of the previous block in units, valid while that block is free (boundary tag)
  *   +4 size in units << 2 | PREV_ALLOCATED | ALLOCATED
- *   +8 a live block's check word (ALLOCATED_CHECK ^ offset), 0 when free
- * A free block keeps its tree node where user data would go:
- *   +16 parent, +20 left, +24 right, +28 color (1 = red)
+ *   +8 a live block's check word (ALLOCATED_CHECK ^ offset)
+ * A free block is a tree node, and its search links share the header's line:
+ *   +8 left, +12 right (a link is 16-aligned, so never a check word), then
+ *   +16 parent, +20 color (1 = red) where user data would go.
+ * A tree descent reads +4 and +8/+12 of each node: one cache line per level.
  */
 export const Block = {
   PREV_SIZE: 0,
   SIZE_FLAGS: 4,
   CHECK: 8,
+  LEFT: 8,
+  RIGHT: 12,
   PARENT: 16,
-  LEFT: 20,
-  RIGHT: 24,
-  COLOR: 28,
+  COLOR: 20,
 } as const
 
 export const UNIT = 16

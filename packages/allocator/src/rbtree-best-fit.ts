@@ -417,7 +417,6 @@ export class RbTreeBestFit implements TreeHost {
       if (staysAfterPredecessor(this, block, rest, tail)) {
         // The usual case: the rest keeps the block's place in the tree.
         this.write(tail + Block.SIZE_FLAGS, (rest << 2) | PREV_ALLOCATED)
-        this.write(tail + Block.CHECK, 0)
         replace(this, block, tail)
         this.write(tail + rest * UNIT + Block.PREV_SIZE, rest)
         this.write(block + Block.SIZE_FLAGS, (units << 2) | (this.flags(block) & PREV_ALLOCATED) | ALLOCATED)

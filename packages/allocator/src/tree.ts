@@ -1,5 +1,5 @@
 import { ShmError } from '@shmkit/errors'
-import { MAX_DEPTH } from './layout.js'
+import { Block, MAX_DEPTH } from './layout.js'
 
 /**
  * The intrusive red-black tree of free blocks, keyed by (size, offset): the
@@ -8,10 +8,10 @@ import { MAX_DEPTH } from './layout.js'
  * block (see Block in layout.ts) as word indexes below. Every walk is bounded
  * by MAX_DEPTH, so corrupt links end in ECORRUPT, never in a loop.
  */
-const PARENT = 4
-const LEFT = 5
-const RIGHT = 6
-const COLOR = 7
+const PARENT = Block.PARENT >> 2
+const LEFT = Block.LEFT >> 2
+const RIGHT = Block.RIGHT >> 2
+const COLOR = Block.COLOR >> 2
 const RED = 1
 const BLACK = 0
 

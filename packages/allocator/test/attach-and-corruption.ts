@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { AllocatorHeader, RbTreeBestFit, ShmError } from '@shmkit/allocator'
+import { ALLOCATOR_VERSION, AllocatorHeader, RbTreeBestFit, ShmError } from '@shmkit/allocator'
 
 t.test('attach refuses what is not an allocator', async (t) => {
   const random = randomBytes(8192)
@@ -11,7 +11,7 @@ t.test('attach refuses what is not an allocator', async (t) => {
   const u32 = new Uint32Array(good)
   u32[AllocatorHeader.VERSION >> 2] = 7
   t.throws(() => RbTreeBestFit.attach(good, 0), { name: 'ShmError', code: 'EVERSION', message: /version 7/ })
-  u32[AllocatorHeader.VERSION >> 2] = 1
+  u32[AllocatorHeader.VERSION >> 2] = ALLOCATOR_VERSION
   u32[AllocatorHeader.SIZE_LO >> 2] = 1 << 20
   t.throws(() => RbTreeBestFit.attach(good, 0), { name: 'ShmError', code: 'ECORRUPT', message: /do not fit/ })
   t.throws(() => RbTreeBestFit.attach(good, 3), { name: 'ShmError', code: 'ECORRUPT' })
