@@ -9,12 +9,15 @@ export interface ScalarView<T> {
   toJSON(): unknown
 }
 
+/** What 64-bit operations accept besides bigint: safe-integer numbers, for convenience. */
+export type IntegerOperand<T extends number | bigint> = T extends bigint ? bigint | number : number
+
 /** Integer views also update atomically across processes. */
 export interface IntegerView<T extends number | bigint> extends ScalarView<T> {
-  /** Adds `n` atomically; returns the previous value. */
-  add(n: T): T
+  /** Adds `n` atomically (wrapping as the C type does); returns the previous value. */
+  add(n: IntegerOperand<T>): T
   /** Stores `replacement` if the value is `expected`, atomically; returns the previous value. */
-  compareExchange(expected: T, replacement: T): T
+  compareExchange(expected: IntegerOperand<T>, replacement: IntegerOperand<T>): T
 }
 
 type NumberArrayKey = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32'
@@ -141,14 +144,14 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
       if (check(v) !== undefined) fail(v, 'value')
       ;(this.mem[key] as BigInt64Array)[this.offset >> 3] = big(v)
     }
-    add(n: bigint): bigint {
+    add(n: bigint | number): bigint {
       checkWrite(this.mem)
       if (typeof n !== 'bigint' && !(typeof n === 'number' && Number.isSafeInteger(n))) {
         throw new ShmError('EINVAL', `invalid n: expected a bigint or safe integer (added modulo 2^64), got ${describe(n)}`, { issues: [{ path: ['n'], message: 'expected a bigint or safe integer' }] })
       }
       return Atomics.add(this.mem[key] as BigInt64Array, this.offset >> 3, big(n))
     }
-    compareExchange(expected: bigint, replacement: bigint): bigint {
+    compareExchange(expected: bigint | number, replacement: bigint | number): bigint {
       checkWrite(this.mem)
       if (check(expected) !== undefined) fail(expected, 'expected')
       if (check(replacement) !== undefined) fail(replacement, 'replacement')
