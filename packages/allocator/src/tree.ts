@@ -42,15 +42,18 @@ function less(h: TreeHost, a: number, b: number): boolean {
 
 /** The free block of the smallest size >= `units` (lowest offset among equals), or 0. */
 export function lowerBound(h: TreeHost, units: number): number {
+  // The hottest loops (this and insert's descent) read the words directly: one line per level.
+  const u32 = h.u32
   let x = root(h)
   let best = 0
   for (let depth = 0; x !== 0; depth++) {
     if (depth > MAX_DEPTH) corrupt('search deeper than any valid tree')
-    if (sizeKey(h, x) >= units) {
+    const word = x >> 2
+    if ((u32[word + 1] ?? 0) >>> 2 >= units) {
       best = x
-      x = get(h, x, LEFT)
+      x = u32[word + LEFT] ?? 0
     } else {
-      x = get(h, x, RIGHT)
+      x = u32[word + RIGHT] ?? 0
     }
   }
   return best
@@ -97,12 +100,16 @@ function rotateRight(h: TreeHost, x: number): void {
 }
 
 export function insert(h: TreeHost, z: number): void {
+  const u32 = h.u32
+  const key = sizeKey(h, z)
   let parent = 0
   let x = root(h)
   for (let depth = 0; x !== 0; depth++) {
     if (depth > MAX_DEPTH) corrupt('insert path deeper than any valid tree')
     parent = x
-    x = less(h, z, x) ? get(h, x, LEFT) : get(h, x, RIGHT)
+    const word = x >> 2
+    const k = (u32[word + 1] ?? 0) >>> 2
+    x = key < k || (key === k && z < x) ? (u32[word + LEFT] ?? 0) : (u32[word + RIGHT] ?? 0)
   }
   put(h, z, PARENT, parent)
   put(h, z, LEFT, 0)
