@@ -129,27 +129,3 @@ t.test('many equal and many different sizes', async (t) => {
     assertClean(t, a, free0)
   }
 })
-
-t.test('a second instance attached to the same bytes continues the first one', async (t) => {
-  const buffer = new ArrayBuffer(64 * 1024)
-  const a = RbTreeBestFit.format(buffer, 128, 32 * 1024)
-  const x = a.allocate(100)
-  const b = RbTreeBestFit.attach(buffer, 128)
-  t.equal(b.freeMemory, a.freeMemory)
-  t.equal(b.sizeOf(x), a.sizeOf(x))
-  const y = b.allocate(200)
-  t.not(y, x)
-  a.deallocate(y)
-  b.deallocate(x)
-  t.ok(a.allMemoryDeallocated() && b.allMemoryDeallocated())
-})
-
-t.test('overhead: at most 16 bytes per allocation, smallest block 32', async (t) => {
-  const { a } = fresh()
-  const x = a.allocate(1)
-  const y = a.allocate(1)
-  t.equal(y - x, 32, 'two 1-byte blocks are 32 bytes apart')
-  const z = a.allocate(64)
-  const w = a.allocate(64)
-  t.equal(w - z, 64 + 16, 'a 64-byte block costs 16 bytes of header')
-})
