@@ -121,3 +121,22 @@ t.test('bad struct definitions are refused', async (t) => {
   const huge = types.array(types.uint8, 2 ** 31)
   t.throws(() => types.struct({ a: huge, b: huge, c: types.int8 }), { name: 'ShmError', code: 'EINVAL', message: /a struct of at most 4294967296 bytes/ })
 })
+
+t.test('views are typed from the layout (this file type-checks under tsc -b)', async (t) => {
+  const mem = memory()
+  const Point = types.struct({ x: types.float64, y: types.float64, tag: types.string(16), next: types.ptr(types.int32), id: types.uint64, inner: Inner })
+  const p = Point.view(mem, 0)
+  p.x = 3
+  const x: number = p.x
+  const tag: string = p.tag
+  const next: number = p.next
+  const id: bigint = p.id
+  const n: number = p.inner.n
+  const counter = types.int32.view(mem, 128)
+  const previous: number = counter.add(1)
+  const wide: bigint = types.int64.view(mem, 136).add(1)
+  const typed: Uint32Array = types.array(types.uint32, 4).view(mem, 144).typed
+  const element: number = types.array(types.uint32, 4).view(mem, 144).get(0)
+  const nested: number = types.array(Inner, 2).view(mem, 160).get(1).n
+  t.same([x, tag, next, id, n, previous, wide, typed.length, element, nested], [3, '', 0, 0n, 0, 0, 0n, 4, 0, 0])
+})

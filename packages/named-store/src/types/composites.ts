@@ -1,6 +1,6 @@
 import { describe, ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, readOnlyError, type SegmentMemory } from './memory.js'
-import { ScalarType, scalarsByName, typedArrayOf, type ScalarView } from './scalars.js'
+import { ScalarType, typedArrayOf, type ScalarView } from './scalars.js'
 import { checkCount, fingerprint, invalidValue, NO_ISSUES, NO_PATH, type Path, type Type, type ValueOf, type ViewOf } from './type.js'
 
 /** The largest object a segment can hold: offsets and `t.ptr` are 32-bit. */
@@ -561,4 +561,3 @@ function defineScalarField(prototype: object, name: string, type: ScalarType<unk
   })
 }
 
-export { scalarsByName }

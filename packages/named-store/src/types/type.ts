@@ -92,10 +92,3 @@ export function assertFits(mem: SegmentMemory, offset: number, type: Type): void
     throw invalidArgument('offset', offset, `a multiple of ${type.align} from 0 to ${mem.u8.byteLength - type.size} for ${type.name}`, { target: mem.target })
   }
 }
-
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 37) + '...' : value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || value === undefined || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? `an array of ${value.length}` : `a ${(value as object).constructor?.name ?? 'object'}`
-}
