@@ -68,6 +68,7 @@ for (const [workload, n, run] of [
     ours.push(run(n))
     const boost = await runBoost(workload, n)
     if (typeof boost?.ns_per_op === 'number') theirs.push(boost.ns_per_op)
+    process.stderr.write(`    run ${rep + 1}: shmkit ${(ours[rep] as number).toFixed(1)} ns/op, Boost ${theirs[rep]?.toFixed(1) ?? '-'} ns/op\n`)
   }
   const row: (typeof rows)[number] = { workload, ns_per_op: median(ours), runs: REPETITIONS }
   if (theirs.length > 0) {

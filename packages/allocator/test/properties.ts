@@ -2,7 +2,7 @@
 // overlap, respect their alignment, and the free-byte count always matches.
 import t from 'tap'
 import fc from 'fast-check'
-import { RbTreeBestFit, ShmError } from '@shmkit/allocator'
+import { RbTreeBestFit } from '@shmkit/allocator'
 
 type Op = { kind: 'alloc'; bytes: number; align: number } | { kind: 'free'; pick: number } | { kind: 'expand'; pick: number; bytes: number } | { kind: 'shrink'; pick: number; bytes: number }
 
