@@ -37,10 +37,13 @@ struct Control {
 };
 
 // The same adaptive spin budget as lib/ipc-shmkit.ts: doubles when a wait ends
-// while spinning, halves when it has to sleep.
+// while spinning, halves when it has to sleep, back to the full budget every
+// PROBE_EVERY waits.
 static const int MIN_SPINS = 16;
 static const int MAX_SPINS = 4096;
+static const unsigned PROBE_EVERY = 64;
 static int spins = MAX_SPINS;
+static unsigned waits = 0;
 
 static uint64_t lane_checksum(const unsigned char *bytes, size_t n) {
   const uint32_t *words = reinterpret_cast<const uint32_t *>(bytes);
@@ -64,6 +67,7 @@ static void futex_wake(std::atomic<uint32_t> *word) {
 // Waits while busy(value) holds: spin, then sleep on the word. Gives up (exit 3) past the deadline.
 template <class Busy>
 static uint32_t wait_while(std::atomic<uint32_t> &word, std::atomic<uint32_t> &sleeping, Busy busy, clock_type::time_point deadline) {
+  if (++waits % PROBE_EVERY == 0) spins = MAX_SPINS;
   for (int spin = 0; spin < spins; spin++) {
     uint32_t value = word.load();
     if (!busy(value)) {

@@ -29,10 +29,12 @@ const CONTROL_WORDS = 16
  * budget adapts like glibc's adaptive mutex: it doubles when the wait ended
  * while spinning and halves when it had to sleep, so an idle machine gets
  * microsecond hand-offs and a busy one (where spinning steals the CPU the
- * peer needs) falls back to sleeping at once.
+ * peer needs) falls back to sleeping at once. Every PROBE_EVERY waits the
+ * full budget is tried again, so a machine that quiets down is noticed.
  */
 const MIN_SPINS = 16
 const MAX_SPINS = 4096
+const PROBE_EVERY = 64
 const SLEEP_MS = 20
 
 interface Mapping {
@@ -42,8 +44,9 @@ interface Mapping {
   slots: Uint8Array[]
   /** A second mapping of the same object: the futex calls need its address. */
   region: MappedRegion
-  /** This side's current spin budget before sleeping. */
+  /** This side's current spin budget before sleeping, and how many waits it has done. */
   spins: number
+  waits: number
 }
 
 function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
@@ -52,7 +55,7 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
   if (control === undefined || slots.some((s) => s === undefined)) throw new Error(`segment ${name} lacks the benchmark's objects`)
   const object = SharedMemoryObject.open(name)
   try {
-    return { control: control.typed, controlOffset: control.offset, slots: slots as Uint8Array[], region: new MappedRegion(object), spins: MAX_SPINS }
+    return { control: control.typed, controlOffset: control.offset, slots: slots as Uint8Array[], region: new MappedRegion(object), spins: MAX_SPINS, waits: 0 }
   } finally {
     // The mapping keeps the object alive; the descriptor is not needed any more.
     object.close()
@@ -66,6 +69,7 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
  */
 function waitWhile(m: Mapping, index: number, sleepingFlag: number, busy: (value: number) => boolean, deadline: number, peerPid: number, what: string): number {
   const control = m.control
+  if (++m.waits % PROBE_EVERY === 0) m.spins = MAX_SPINS
   for (let spin = 0; spin < m.spins; spin++) {
     const value = Atomics.load(control, index)
     if (!busy(value)) {
