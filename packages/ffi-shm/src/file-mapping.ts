@@ -30,15 +30,17 @@ export class FileMapping implements MappableObject {
     }
   }
 
-  /** Deletes the file; false if there was none. */
+  /** Deletes the file; false if there was none. Other failures (EACCES…) are errors: they are not "nothing there". */
   static remove(path: string): boolean {
     checkPath(path)
     try {
       if (!statSync(path).isFile()) return false
       rmSync(path)
       return true
-    } catch {
-      return false
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException
+      if (err.code === 'ENOENT') return false
+      throw osError(err.syscall ?? 'unlink', Math.abs(err.errno ?? 5), describe(path))
     }
   }
 
@@ -55,7 +57,11 @@ export class FileMapping implements MappableObject {
     const fd = this.fd
     if (this.readOnly) throw readOnlyError(describe(this.path), 'truncate')
     checkSize(bytes, 'bytes', 0, MAX_VIEW_BYTES)
-    ftruncateSync(fd, bytes)
+    try {
+      ftruncateSync(fd, bytes)
+    } catch (e) {
+      throw osError('ftruncate', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(this.path))
+    }
   }
 
   close(): void {

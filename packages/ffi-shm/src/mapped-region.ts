@@ -4,7 +4,6 @@ import {
   MAP_ANONYMOUS,
   MAP_FAILED,
   MAP_FIXED,
-  MAP_FIXED_NOREPLACE,
   MAP_PRIVATE,
   MAP_SHARED,
   MS_ASYNC,
@@ -39,12 +38,14 @@ interface Mapping {
 }
 
 /**
- * Once a region is closed its ArrayBuffer may still be referenced; the pages
- * behind it stay reserved (as zero pages) until the buffer is collected, and
- * only then go back to the OS.
+ * The pages behind a region go back to the OS only once its ArrayBuffer is
+ * collected: until then some TypedArray may still point into them (after
+ * close() they are private zero pages, see close()). A region dropped without
+ * close() is released the same way. munmap also detaches an XSI attachment.
  */
-const placeholders = new FinalizationRegistry<Mapping>((mapping) => {
-  if (mapping.kind !== 'windows') posix().munmap(mapping.base, mapping.length)
+const releaseWhenCollected = new FinalizationRegistry<Mapping>((mapping) => {
+  if (mapping.kind === 'windows') kernel32().UnmapViewOfFile(mapping.base)
+  else posix().munmap(mapping.base, mapping.length)
 })
 
 /**
@@ -85,10 +86,14 @@ export class MappedRegion {
     this.target = target.target
     const page = MappedRegion.pageSize
     const pageStart = Math.floor(offset / page) * page
+    if (target.kind === 'xsi' && pageStart !== 0) {
+      throw invalidArgument('offset', offset, `an integer from 0 to ${Math.min(page, target.size) - 1}: XSI segments are attached whole, from their first page`, { target: target.target })
+    }
     const delta = offset - pageStart
     this.#mapping = mapTarget_(target, pageStart, size + delta, readOnly)
     this.#address = this.#mapping.base + BigInt(delta)
     this.#buffer = viewAt(this.#address, size)
+    releaseWhenCollected.register(this.#buffer, this.#mapping)
   }
 
   static get pageSize(): number {
@@ -133,32 +138,26 @@ export class MappedRegion {
 
   /**
    * Unmaps the object. ArrayBuffers and TypedArrays obtained before stay safe:
-   * the range is atomically replaced by private zero pages (MAP_FIXED), so a
-   * stale access reads zeros instead of hitting an unmapped page (SIGSEGV).
-   * koffi's views cannot be detached, so this is the only safe way.
+   * the range is atomically replaced by private zero pages (mmap MAP_FIXED),
+   * so a stale access reads zeros instead of hitting an unmapped page
+   * (SIGSEGV). koffi's views cannot be detached (structuredClone with
+   * `transfer` leaves them intact in koffi 3.3), so replacement is the only
+   * safe way. The replacement is one syscall: a munmap-then-mmap would leave
+   * a window in which another thread's mmap could land under the stale view.
+   * For XSI memory the replacement is the detach (the kernel drops the
+   * attachment as for shmdt), so it covers the whole attachment.
    */
   close(): void {
     if (this.#buffer === undefined) return
-    const buffer = this.#buffer
     this.#buffer = undefined
     const mapping = this.#mapping
-    if (mapping.kind === 'windows') {
-      // Windows has no atomic replacement; the view stays mapped until the buffer is collected.
-      return
-    }
+    // Windows cannot replace a view atomically: it stays mapped (and the
+    // object alive) until the buffer is collected.
+    if (mapping.kind === 'windows') return
     const p = posix()
-    if (mapping.kind === 'xsi') {
-      p.shmdt(mapping.base)
-      const again = p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
-      if (again !== mapping.base) return // someone else took the range: nothing of ours remains there
-    } else {
-      const replaced = p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
-      if (replaced === MAP_FAILED) {
-        p.munmap(mapping.base, mapping.length)
-        return
-      }
-    }
-    placeholders.register(buffer, mapping)
+    // If the replacement fails, the stale views keep the real pages (no
+    // crash) and the collection of the buffer releases them.
+    p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
   }
 
   [Symbol.dispose](): void {
@@ -176,15 +175,14 @@ function mapTarget_(target: MapTarget, pageStart: number, length: number, readOn
   const p = posix()
   if (target.kind === 'xsi') {
     // A read-only attach would turn a stray write into SIGSEGV: attach
-    // writable when permitted (the API still refuses writes), else read-only.
-    let base = readOnly ? p.shmat(target.shmid, null, 0) : p.shmat(target.shmid, null, 0)
+    // writable when permitted (the API still refuses writes; unlike a file,
+    // System V memory has no private copy-on-write mapping), else read-only.
+    let base = p.shmat(target.shmid, null, 0)
     if (base === MAP_FAILED && readOnly) base = p.shmat(target.shmid, null, SHM_RDONLY)
     if (base === MAP_FAILED) throw osError('shmat', p.errno(), target.target)
-    if (pageStart !== 0) {
-      p.shmdt(base)
-      throw invalidArgument('offset', pageStart, '0 for XSI segments (they are attached whole)')
-    }
-    return { kind: 'xsi', base, length }
+    // The kernel attaches the whole segment, rounded up to pages.
+    const page = MappedRegion.pageSize
+    return { kind: 'xsi', base, length: Math.ceil(target.size / page) * page }
   }
   // Read-only: a private mapping of a read-only descriptor. Writes are refused
   // by the API; a stray raw write lands in a private copy-on-write page

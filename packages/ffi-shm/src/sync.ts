@@ -17,6 +17,8 @@ function wordAddress(region: MappedRegion, byteOffset: number): bigint {
 }
 
 const timespec = new BigInt64Array(2)
+/** One year: long enough for any wait, short enough to never overflow a timespec. */
+const MAX_TIMEOUT_MS = 365 * 24 * 3600 * 1000
 
 /**
  * Sleeps while the 32-bit word at `byteOffset` equals `expected`, at most
@@ -26,7 +28,14 @@ const timespec = new BigInt64Array(2)
 export function futexWait(region: MappedRegion, byteOffset: number, expected: number, timeoutMs: number): 'woken' | 'timeout' | 'mismatch' {
   const address = wordAddress(region, byteOffset)
   if (futexNumber === undefined) throw invalidArgument('platform', process.platform, 'Linux (futex); check futexSupported first')
-  if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw invalidArgument('timeoutMs', timeoutMs, 'a finite number of milliseconds >= 0')
+  // The word is compared as 32 bits: accept either reading of it (Int32Array or Uint32Array).
+  if (!Number.isInteger(expected) || expected < -(2 ** 31) || expected >= 2 ** 32) {
+    throw invalidArgument('expected', expected, 'a 32-bit integer (-2147483648 to 4294967295)')
+  }
+  // Bounded so the seconds fit a timespec; a caller wanting longer waits again.
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs > MAX_TIMEOUT_MS) {
+    throw invalidArgument('timeoutMs', timeoutMs, `a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}`)
+  }
   const ns = BigInt(Math.round(timeoutMs * 1e6))
   timespec[0] = ns / 1_000_000_000n
   timespec[1] = ns % 1_000_000_000n
@@ -41,7 +50,9 @@ export function futexWait(region: MappedRegion, byteOffset: number, expected: nu
 /** Wakes up to `count` waiters on the word; returns how many woke. */
 export function futexWake(region: MappedRegion, byteOffset: number, count: number): number {
   const address = wordAddress(region, byteOffset)
-  if (futexNumber === undefined) return 0
+  if (!Number.isInteger(count) || count < 0 || count > 2 ** 31 - 1) throw invalidArgument('count', count, 'an integer from 0 to 2147483647')
+  // FUTEX_WAKE with 0 still wakes one waiter; Atomics.notify(…, 0) wakes none.
+  if (futexNumber === undefined || count === 0) return 0
   return Math.max(0, posix().syscall6(futexNumber, address, FUTEX_WAKE, count, null, null, 0))
 }
 
