@@ -39,7 +39,7 @@ export class FileMapping implements MappableObject {
       return true
     } catch (e) {
       const err = e as NodeJS.ErrnoException
-      if (err.code === 'ENOENT') return false
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false
       throw osError(err.syscall ?? 'unlink', Math.abs(err.errno ?? 5), describe(path))
     }
   }

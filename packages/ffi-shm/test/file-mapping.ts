@@ -83,7 +83,10 @@ t.test('remove: true once, then false; not for directories', async (t) => {
   mkdirSync(dir)
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   t.equal(FileMapping.remove(dir), false, 'a directory is not a mapped file')
+  t.equal(FileMapping.remove(`${path}/below-a-file`), false, 'a path through a file names nothing')
   t.throws(() => FileMapping.remove(''), { name: 'ShmError', code: 'EINVAL', message: /invalid path/ })
+  const tooLong = join(tmpdir(), 'x'.repeat(300))
+  t.throws(() => FileMapping.remove(tooLong), { name: 'ShmError', code: 'ENAMETOOLONG', errno: 36, message: /file ".*"/ }, 'other failures are errors, not "nothing there"')
 })
 
 t.test('use after close is ECLOSED; regions outlive their FileMapping', async (t) => {

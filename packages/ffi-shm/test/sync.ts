@@ -15,7 +15,15 @@ t.test('futexWait: mismatch and timeout', { skip: !futexSupported }, async (t) =
   t.throws(() => futexWait(region, 2, 0, 1), { name: 'ShmError', code: 'EINVAL', message: /multiple of 4/ })
   t.throws(() => futexWait(region, 4096, 0, 1), { name: 'ShmError', code: 'EINVAL' })
   t.throws(() => futexWait(region, 4, 5, Number.NaN), { name: 'ShmError', code: 'EINVAL' })
+  t.throws(() => futexWait(region, 4, 5, Number.POSITIVE_INFINITY), { name: 'ShmError', code: 'EINVAL', message: /invalid timeoutMs/ })
+  t.throws(() => futexWait(region, 4, 2 ** 32, 1), { name: 'ShmError', code: 'EINVAL', message: /invalid expected/ })
+  t.throws(() => futexWait(region, 4, 0.5, 1), { name: 'ShmError', code: 'EINVAL', message: /invalid expected/ })
+  new Int32Array(region.buffer)[2] = -1
+  t.equal(futexWait(region, 8, 0xffffffff, 1), 'timeout', 'the word compares as 32 bits: 0xffffffff is -1')
   t.equal(futexWake(region, 4, 1), 0, 'nobody to wake')
+  t.equal(futexWake(region, 4, 0), 0, 'a count of 0 wakes nobody')
+  t.throws(() => futexWake(region, 4, -1), { name: 'ShmError', code: 'EINVAL', message: /invalid count/ })
+  t.throws(() => futexWake(region, 4, Number.NaN), { name: 'ShmError', code: 'EINVAL', message: /invalid count/ })
 })
 
 t.test('futexWake wakes a waiter in another process', { skip: !futexSupported }, async (t) => {
