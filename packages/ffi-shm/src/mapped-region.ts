@@ -15,7 +15,8 @@ import {
   SHM_RDONLY,
   viewAt,
 } from './bindings/posix.js'
-import { FILE_MAP_ALL_ACCESS, FILE_MAP_READ, kernel32 } from './bindings/windows.js'
+import { FILE_MAP_ALL_ACCESS, FILE_MAP_COPY, FILE_MAP_READ, INVALID_HANDLE_VALUE, kernel32, PAGE_READWRITE, PAGE_WRITECOPY } from './bindings/windows.js'
+import { selectBackend } from './platform.js'
 import { closedError, osError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
 import { checkSize, MAX_VIEW_BYTES, parse } from './validate.js'
@@ -166,11 +167,21 @@ export class MappedRegion {
 }
 
 function mapTarget_(target: MapTarget, pageStart: number, length: number, readOnly: boolean): Mapping {
-  if (target.kind === 'windows') {
+  if (target.kind === 'windows') return mapWindowsView(target.handle, pageStart, length, readOnly, target.target)
+  if (target.kind === 'fd' && selectBackend() === 'windows') {
+    // The portable object is emulated by a file (as Boost does): map it
+    // through a file mapping of the descriptor's handle. The view keeps the
+    // mapping alive, so its handle can go at once.
     const k = kernel32()
-    const base = k.MapViewOfFile(target.handle, readOnly ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, Math.floor(pageStart / 2 ** 32), pageStart % 2 ** 32, length)
-    if (base === 0n) throw osError('MapViewOfFile', k.GetLastError(), target.target)
-    return { kind: 'windows', base, length }
+    const file = k._get_osfhandle(target.fd)
+    if (file === null || file === INVALID_HANDLE_VALUE) throw new ShmError('EBADF', `${target.target}: descriptor ${target.fd} has no Windows handle`, { syscall: '_get_osfhandle', target: target.target })
+    const mapping = k.CreateFileMappingW(file, null, readOnly ? PAGE_WRITECOPY : PAGE_READWRITE, 0, 0, null)
+    if (mapping === null || mapping === 0n) throw osError('CreateFileMappingW', k.GetLastError(), target.target)
+    try {
+      return mapWindowsView(mapping, pageStart, length, readOnly, target.target)
+    } finally {
+      k.CloseHandle(mapping)
+    }
   }
   const p = posix()
   if (target.kind === 'xsi') {
@@ -191,4 +202,19 @@ function mapTarget_(target: MapTarget, pageStart: number, length: number, readOn
   const base = p.mmap(null, length, PROT_READ | PROT_WRITE, flags, target.fd, pageStart)
   if (base === MAP_FAILED) throw osError('mmap', p.errno(), target.target)
   return { kind: 'fd', base, length }
+}
+
+/**
+ * Read-only views are copy-on-write (FILE_MAP_COPY), the Windows twin of
+ * MAP_PRIVATE: a stray write stays in this process instead of faulting.
+ * Untested: no Windows machine is available to this project.
+ */
+function mapWindowsView(mapping: bigint, pageStart: number, length: number, readOnly: boolean, target: string): Mapping {
+  const k = kernel32()
+  const high = Math.floor(pageStart / 2 ** 32)
+  const low = pageStart % 2 ** 32
+  let base = k.MapViewOfFile(mapping, readOnly ? FILE_MAP_COPY : FILE_MAP_ALL_ACCESS, high, low, length)
+  if ((base === null || base === 0n) && readOnly) base = k.MapViewOfFile(mapping, FILE_MAP_READ, high, low, length)
+  if (base === null || base === 0n) throw osError('MapViewOfFile', k.GetLastError(), target)
+  return { kind: 'windows', base, length }
 }

@@ -1,9 +1,12 @@
+import { z } from 'zod'
 import { ShmError } from '@shmkit/errors'
 import { ERROR_ALREADY_EXISTS, FILE_MAP_ALL_ACCESS, FILE_MAP_READ, INVALID_HANDLE_VALUE, kernel32, PAGE_READWRITE } from './bindings/windows.js'
 import { closedError, osError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
 import { selectBackend } from './platform.js'
-import { checkName, checkSize } from './validate.js'
+import { checkName, checkSize, parse } from './validate.js'
+
+const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 
 /** MEMORY_BASIC_INFORMATION on 64-bit Windows: RegionSize is at byte 24. */
 const REGION_SIZE_OFFSET = 24
@@ -44,7 +47,7 @@ export class WindowsSharedMemory implements MappableObject {
     requireWindows(name)
     const k = kernel32()
     const handle = k.CreateFileMappingW(INVALID_HANDLE_VALUE, null, PAGE_READWRITE, Math.floor(size / 2 ** 32), size % 2 ** 32, name)
-    if (handle === 0n) throw osError('CreateFileMappingW', k.GetLastError(), describe(name))
+    if (handle === null || handle === 0n) throw osError('CreateFileMappingW', k.GetLastError(), describe(name))
     if (k.GetLastError() === ERROR_ALREADY_EXISTS) {
       k.CloseHandle(handle)
       throw new ShmError('EEXIST', `${describe(name)} already exists`, { syscall: 'CreateFileMappingW', target: describe(name) })
@@ -52,18 +55,23 @@ export class WindowsSharedMemory implements MappableObject {
     return new WindowsSharedMemory(name, handle, false, size)
   }
 
-  static open(name: string, options: { readOnly?: boolean } = {}): WindowsSharedMemory {
+  static open(name: string, options?: { readOnly?: boolean }): WindowsSharedMemory {
     checkName(name)
+    const { readOnly = false } = parse(openSchema, options, describe(name))
     requireWindows(name)
     const k = kernel32()
-    const readOnly = options.readOnly ?? false
     const handle = k.OpenFileMappingW(readOnly ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, false, name)
-    if (handle === 0n) {
+    if (handle === null || handle === 0n) {
       const e = osError('OpenFileMappingW', k.GetLastError(), describe(name))
       throw e.errno === 2 ? new ShmError('ENOENT', `${describe(name)} does not exist`, { target: describe(name), errno: 2, syscall: 'OpenFileMappingW' }) : e
     }
     // The size of an opened mapping: map it whole once and ask for the region's size.
     const view = k.MapViewOfFile(handle, FILE_MAP_READ, 0, 0, 0)
+    if (view === null || view === 0n) {
+      const error = osError('MapViewOfFile', k.GetLastError(), describe(name))
+      k.CloseHandle(handle)
+      throw error
+    }
     const info = new Uint8Array(48)
     k.VirtualQuery(view, info, info.length)
     k.UnmapViewOfFile(view)

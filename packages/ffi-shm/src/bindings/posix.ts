@@ -52,9 +52,18 @@ let bindings: PosixBindings | undefined
 export function posix(): PosixBindings {
   if (bindings !== undefined) return bindings
   const libc = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6')
-  const rt = process.platform === 'linux' ? libc : libc
+  // glibc before 2.34 keeps shm_open and shm_unlink in librt.
+  let rt = libc
+  let shmOpen: (...args: unknown[]) => number
+  try {
+    shmOpen = libc.func('int shm_open(const char *name, int oflag, ...)')
+  } catch {
+    rt = koffi.load('librt.so.1')
+    shmOpen = rt.func('int shm_open(const char *name, int oflag, ...)')
+  }
   bindings = {
-    shm_open: rt.func('int shm_open(const char *name, int oflag, uint32_t mode)'),
+    // shm_open is variadic: on arm64 macOS a variadic mode travels on the stack, so a fixed-argument declaration would pass garbage.
+    shm_open: variadicShmOpen(shmOpen),
     shm_unlink: rt.func('int shm_unlink(const char *name)'),
     ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
     mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
@@ -72,6 +81,11 @@ export function posix(): PosixBindings {
     errno: () => koffi.errno(),
   } as PosixBindings
   return bindings
+}
+
+function variadicShmOpen(call: (...args: unknown[]) => number): PosixBindings['shm_open'] {
+  // mode_t is promoted to unsigned int through '...'.
+  return (name, oflag, mode) => call(name, oflag, 'unsigned int', mode)
 }
 
 function unsupported(name: string): () => never {

@@ -4,21 +4,26 @@ import koffi from 'koffi'
 
 export const PAGE_READONLY = 0x02
 export const PAGE_READWRITE = 0x04
+export const PAGE_WRITECOPY = 0x08
+export const FILE_MAP_COPY = 0x0001
 export const FILE_MAP_READ = 0x0004
 export const FILE_MAP_ALL_ACCESS = 0x000f001f
 export const ERROR_ALREADY_EXISTS = 183
 export const ERROR_FILE_NOT_FOUND = 2
 export const INVALID_HANDLE_VALUE = 0xffffffffffffffffn
 
+/** koffi returns a NULL pointer as null (not 0n): every handle and view may be null on failure. */
 export interface WindowsBindings {
-  CreateFileMappingW(file: bigint, attributes: null, protect: number, sizeHigh: number, sizeLow: number, name: string | null): bigint
-  OpenFileMappingW(access: number, inherit: boolean, name: string): bigint
-  MapViewOfFile(mapping: bigint, access: number, offsetHigh: number, offsetLow: number, bytes: number): bigint
+  CreateFileMappingW(file: bigint, attributes: null, protect: number, sizeHigh: number, sizeLow: number, name: string | null): bigint | null
+  OpenFileMappingW(access: number, inherit: boolean, name: string): bigint | null
+  MapViewOfFile(mapping: bigint, access: number, offsetHigh: number, offsetLow: number, bytes: number): bigint | null
   UnmapViewOfFile(address: bigint): boolean
   FlushViewOfFile(address: bigint, bytes: number): boolean
   CloseHandle(handle: bigint): boolean
   GetLastError(): number
   VirtualQuery(address: bigint, info: Uint8Array, length: number): number
+  /** The Win32 HANDLE behind a C runtime descriptor (what Node's fs.openSync returns on Windows); -1 if none. */
+  _get_osfhandle(fd: number): bigint | null
 }
 
 let bindings: WindowsBindings | undefined
@@ -35,6 +40,8 @@ export function kernel32(): WindowsBindings {
     CloseHandle: lib.func('bool __stdcall CloseHandle(void *handle)'),
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
     VirtualQuery: lib.func('size_t __stdcall VirtualQuery(void *address, void *info, size_t length)'),
+    // Node (libuv) hands out descriptors of the shared Universal CRT.
+    _get_osfhandle: koffi.load('ucrtbase.dll').func('void *_get_osfhandle(int fd)'),
   } as WindowsBindings
   return bindings
 }
