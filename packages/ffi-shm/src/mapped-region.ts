@@ -79,7 +79,12 @@ export class MappedRegion {
     }
     const offset = opts.offset ?? 0
     if (offset >= target.size) throw invalidArgument('offset', offset, `an integer from 0 to ${target.size - 1} (the object has ${target.size} bytes)`, { target: target.target })
-    const size = opts.size ?? Math.min(target.size - offset, MAX_VIEW_BYTES)
+    // No silent clamp to 4 GiB when size is left out: a region that quietly
+    // covers only part of the object would look like the whole of it.
+    const size = opts.size ?? target.size - offset
+    if (size > MAX_VIEW_BYTES && opts.size === undefined) {
+      throw invalidArgument('size', size, `at most ${MAX_VIEW_BYTES} bytes per region: ${target.target} has ${target.size} bytes, map it in windows ({ offset, size })`, { target: target.target })
+    }
     checkSize(size, 'size', 1, Math.min(target.size - offset, MAX_VIEW_BYTES))
     this.size = size
     this.readOnly = readOnly
