@@ -56,6 +56,8 @@ export class XsiSharedMemory implements MappableObject {
   static open(key: number, options?: { readOnly?: boolean }): XsiSharedMemory {
     const k = checkKey(key)
     const { readOnly = false } = parse(openSchema, options, describe(k))
+    // shmget(IPC_PRIVATE, 0, 0) would try to create an empty segment: say what is wrong instead.
+    if (k === 0) throw invalidArgument('key', key, 'the key of an existing segment: IPC_PRIVATE (0) segments have no key to open them by')
     const shmid = posix().shmget(k, 0, 0)
     if (shmid < 0) throw osError('shmget', posix().errno(), describe(k))
     return new XsiSharedMemory(k, shmid, readOnly)
