@@ -4,20 +4,26 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { xsiKey } from '@shmkit/ffi-shm'
 import { run } from './helpers/run.js'
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url))
 const raw = ['posix-parent-child.ts', 'mapped-file-parent-child.ts', 'anonymous-parent-child.ts', 'xsi-parent-child.ts']
 
-/** System V keys of segments that exist now. */
-function xsiKeys(): Set<string> {
+/**
+ * Keys of the XSI segments that exist now and were made from the XSI
+ * example's file: ftok keeps the file's device and inode in the low 24 bits,
+ * whatever the project id. Other tests running meanwhile use other files.
+ */
+function exampleXsiKeys(): Set<number> {
+  const fileBits = xsiKey(examples + 'xsi-parent-child.ts', 1) & 0xffffff
   const [, ...rows] = readFileSync('/proc/sysvipc/shm', 'latin1').trim().split('\n')
-  return new Set(rows.map((row) => row.trim().split(/\s+/)[0] ?? ''))
+  return new Set(rows.map((row) => Number(row.trim().split(/\s+/)[0])).filter((key) => (key & 0xffffff) === fileBits))
 }
 
 for (const example of raw) {
   t.test(example, async (t) => {
-    const keysBefore = xsiKeys()
+    const keysBefore = exampleXsiKeys()
     const r = await run(process.execPath, ['--import', 'tsx', examples + example])
     t.equal(r.signal, null)
     t.equal(r.code, 0, `${example} exited 0${r.code === 0 ? '' : ':\n' + r.stdout + r.stderr}`)
@@ -25,7 +31,7 @@ for (const example of raw) {
     t.notMatch(r.stdout, /WRONG|MISSING/)
     const leftovers = [...readdirSync('/dev/shm'), ...readdirSync(tmpdir())].filter((f) => f.startsWith('shmkit-example-'))
     t.same(leftovers.filter((f) => !leftoverOfAnotherRun(f)), [], 'no object left in /dev/shm or the temp folder')
-    t.same([...xsiKeys()].filter((k) => !keysBefore.has(k)), [], 'no XSI segment left')
+    t.same([...exampleXsiKeys()].filter((k) => !keysBefore.has(k)), [], 'no XSI segment left')
   })
 }
 
