@@ -19,7 +19,9 @@ export class FileMapping implements MappableObject {
     this.path = path
     this.readOnly = readOnly
     try {
-      this.#fd = openSync(path, readOnly ? constants.O_RDONLY : constants.O_RDWR)
+      // O_NONBLOCK: a FIFO at this path must not hang the open (a read-only
+      // open of a FIFO waits for a writer); it is refused as not a regular file below.
+      this.#fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
     } catch (e) {
       throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
     }

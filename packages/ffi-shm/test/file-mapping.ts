@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,4 +105,12 @@ t.test('use after close is ECLOSED; regions outlive their FileMapping', async (t
   region.flush()
   t.equal(readFileSync(path)[7], 70, 'the mapping stays valid after the descriptor is closed')
   region.close()
+})
+
+t.test('a FIFO is refused at once, not waited on', { skip: process.platform === 'win32' }, async (t) => {
+  const fifo = join(tmpdir(), uniqueName())
+  execFileSync('mkfifo', [fifo])
+  t.teardown(() => rmSync(fifo, { force: true }))
+  t.throws(() => new FileMapping(fifo, { readOnly: true }), { name: 'ShmError', code: 'EINVAL', message: /expected a regular file/ })
+  t.throws(() => new FileMapping(fifo), { name: 'ShmError', code: 'EINVAL', message: /expected a regular file/ })
 })
