@@ -2,6 +2,7 @@ import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { invalidArgument } from '@shmkit/errors'
 import { posix } from './bindings/posix.js'
 import { closedError, osError, readOnlyError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
@@ -134,7 +135,13 @@ function openObject(name: string, flags: number, mode: number): number {
       throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(name))
     }
   }
-  const fd = posix().shm_open('/' + name, flags, mode)
+  // O_NONBLOCK: a FIFO someone made under the name must not hang a
+  // read-only open; anything but a regular file is then refused.
+  const fd = posix().shm_open('/' + name, flags | constants.O_NONBLOCK, mode)
   if (fd < 0) throw osError('shm_open', posix().errno(), describe(name))
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd)
+    throw invalidArgument('name', name, 'the name of a shared memory object (this one is not a regular file)')
+  }
   return fd
 }

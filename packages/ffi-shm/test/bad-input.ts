@@ -1,4 +1,5 @@
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { ftruncateSync } from 'node:fs'
 import { anonymousSharedMemory, FileMapping, MappedRegion, SharedMemoryObject, XsiSharedMemory, xsiKey } from '@shmkit/ffi-shm'
 import { shmName } from './helpers/run.js'
@@ -59,4 +60,11 @@ t.test('files, keys and ids', async (t) => {
   t.throws(() => xsiKey('/etc/passwd', 256), einval(/invalid id/))
   t.throws(() => xsiKey('/definitely/not/here', 1), { name: 'ShmError', code: 'ENOENT', syscall: 'ftok' })
   t.throws(() => XsiSharedMemory.create(1.5, 100), einval(/invalid key/))
+})
+
+t.test('a FIFO under a shared memory name is refused, not waited on', { skip: process.platform !== 'linux' }, async (t) => {
+  const name = shmName(t)
+  execFileSync('mkfifo', [`/dev/shm/${name}`])
+  t.throws(() => SharedMemoryObject.open(name, { readOnly: true }), einval(/not a regular file/))
+  t.throws(() => SharedMemoryObject.openOrCreate(name), einval(/not a regular file/))
 })
