@@ -4,6 +4,11 @@
 //   npx tsx benchmarks/named-store.ts            (from the repository root)
 //   SHMKIT_BENCH_QUICK=1 npx tsx benchmarks/named-store.ts   (smaller N, for a smoke run)
 //
+// Every workload runs SHMKIT_BENCH_REPS times (default 5) on a fresh segment,
+// interleaved with the same number of Boost runs, and the medians are compared:
+// the machine is shared, and one run of either side swings by up to 2x. The
+// first run of each workload pays for the JIT; the median is steady-state code.
+//
 // Prints a table on stderr and one JSON line per workload on stdout.
 import { ManagedSharedMemory, t } from '@shmkit/named-store'
 import { runBoost } from './lib/boost.js'
@@ -11,6 +16,7 @@ import { batchMixedPlan } from './lib/workloads.js'
 
 const quick = process.env.SHMKIT_BENCH_QUICK === '1'
 const scale = (n: number): number => (quick ? Math.max(1, Math.floor(n / 20)) : n)
+const REPETITIONS = Math.max(1, Number(process.env.SHMKIT_BENCH_REPS ?? (quick ? 1 : 5)))
 const SEGMENT = 512 << 20
 const segName = (tag: string): string => `shmkit-bench-${tag}-${process.pid}`
 
@@ -21,6 +27,7 @@ interface Row {
   boost_ns_per_op?: number
   ratio?: number
   target?: number
+  runs: number
   extra?: Record<string, number>
 }
 const rows: Row[] = []
@@ -47,99 +54,155 @@ function timeIt(fn: () => void): number {
   return Number(process.hrtime.bigint() - t0)
 }
 
-async function record(row: Row, boostWorkload: string | undefined, boostN: number, boostField = 'ns_per_op'): Promise<void> {
-  if (boostWorkload !== undefined) {
-    const boost = await runBoost(boostWorkload, boostN)
-    const value = boost?.[boostField]
-    if (typeof value === 'number') {
-      row.boost_ns_per_op = value
-      row.ratio = row.ns_per_op / value
-    }
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+interface Workload {
+  /** The Boost harness's workload and, per phase, the field of its JSON line. */
+  boost?: { workload: string; n: number }
+  phases: { workload: string; boostField: string; target?: number }[]
+  ops: number
+  /** One run on a fresh segment: ns/op per phase, in `phases` order. */
+  run: () => number[]
+}
+
+/**
+ * Runs a workload REPETITIONS times, each shmkit run followed by a Boost run,
+ * and records the median of each phase (and of Boost's).
+ */
+async function measure(label: string, w: Workload): Promise<number[]> {
+  progress(`${label} x${REPETITIONS}`)
+  const ours: number[][] = w.phases.map(() => [])
+  const theirs: number[][] = w.phases.map(() => [])
+  for (let rep = 0; rep < REPETITIONS; rep++) {
+    const ns = w.run()
+    ns.forEach((v, i) => ours[i]?.push(v))
+    const boost = w.boost === undefined ? undefined : await runBoost(w.boost.workload, w.boost.n)
+    w.phases.forEach((phase, i) => {
+      const value = boost?.[phase.boostField]
+      if (typeof value === 'number') theirs[i]?.push(value)
+    })
+    const shown = w.phases.map((phase, i) => `${phase.workload} ${(ns[i] ?? 0).toFixed(1)}${theirs[i]?.[rep] === undefined ? '' : ` (Boost ${theirs[i]?.[rep]?.toFixed(1)})`}`)
+    process.stderr.write(`    run ${rep + 1}: ${shown.join(', ')} ns/op\n`)
   }
-  rows.push(row)
-  process.stdout.write(JSON.stringify(row) + '\n')
+  return w.phases.map((phase, i) => {
+    const row: Row = { workload: phase.workload, ops: w.ops, ns_per_op: median(ours[i] ?? []), runs: REPETITIONS }
+    if (phase.target !== undefined) row.target = phase.target
+    if ((theirs[i]?.length ?? 0) > 0) {
+      row.boost_ns_per_op = median(theirs[i] ?? [])
+      row.ratio = row.ns_per_op / row.boost_ns_per_op
+    }
+    rows.push(row)
+    process.stdout.write(JSON.stringify(row) + '\n')
+    return row.ns_per_op
+  })
 }
 
 const cfdN = scale(100_000)
-progress(`construct_find_destroy (${cfdN} int64 objects)`)
-const cfd = withSegment('cfd', SEGMENT, (seg) => {
-  const names = Array.from({ length: cfdN }, (_, i) => `obj_${i}`)
-  // Warm up the code paths on other names.
-  for (let i = 0; i < 20_000; i++) seg.construct(`warm_${i}`, t.int64, BigInt(i))
-  for (let i = 0; i < 20_000; i++) seg.find(`warm_${i}`, t.int64)
-  for (let i = 0; i < 20_000; i++) seg.destroy(`warm_${i}`)
-  const construct = timeIt(() => {
-    for (let i = 0; i < cfdN; i++) seg.construct(names[i] as string, t.int64, BigInt(i))
-  })
-  let bad = 0
-  const find = timeIt(() => {
-    for (let i = 0; i < cfdN; i++) if (seg.find(names[i] as string, t.int64)?.value !== BigInt(i)) bad++
-  })
-  const destroy = timeIt(() => {
-    for (let i = 0; i < cfdN; i++) seg.destroy(names[i] as string)
-  })
-  if (bad !== 0) throw new Error(`construct_find_destroy: ${bad} wrong finds`)
-  return { construct: construct / cfdN, find: find / cfdN, destroy: destroy / cfdN }
+const cfdNames = Array.from({ length: cfdN }, (_, i) => `obj_${i}`)
+await measure(`construct_find_destroy (${cfdN} int64 objects)`, {
+  boost: { workload: 'construct_find_destroy', n: cfdN },
+  phases: [
+    { workload: 'construct', boostField: 'construct_ns', target: 1.5 },
+    { workload: 'find', boostField: 'find_ns', target: 0.5 },
+    { workload: 'destroy', boostField: 'destroy_ns', target: 1.5 },
+  ],
+  ops: cfdN,
+  run: () =>
+    withSegment('cfd', SEGMENT, (seg) => {
+      const names = cfdNames
+      const construct = timeIt(() => {
+        for (let i = 0; i < cfdN; i++) seg.construct(names[i] as string, t.int64, BigInt(i))
+      })
+      let bad = 0
+      const find = timeIt(() => {
+        for (let i = 0; i < cfdN; i++) if (seg.find(names[i] as string, t.int64)?.value !== BigInt(i)) bad++
+      })
+      const destroy = timeIt(() => {
+        for (let i = 0; i < cfdN; i++) seg.destroy(names[i] as string)
+      })
+      if (bad !== 0) throw new Error(`construct_find_destroy: ${bad} wrong finds`)
+      return [construct / cfdN, find / cfdN, destroy / cfdN]
+    }),
 })
-await record({ workload: 'construct', ops: cfdN, ns_per_op: cfd.construct, target: 1.5 }, 'construct_find_destroy', cfdN, 'construct_ns')
-await record({ workload: 'find', ops: cfdN, ns_per_op: cfd.find, target: 0.5 }, 'construct_find_destroy', cfdN, 'find_ns')
-await record({ workload: 'destroy', ops: cfdN, ns_per_op: cfd.destroy, target: 1.5 }, 'construct_find_destroy', cfdN, 'destroy_ns')
 
 const hotN = scale(2_000_000)
-progress(`find_hot (${hotN} finds of one name among 10,000)`)
-const hot = withSegment('hot', SEGMENT, (seg) => {
-  for (let i = 0; i < 10_000; i++) seg.construct(`obj_${i}`, t.int64, BigInt(i))
-  let sum = 0n
-  for (let i = 0; i < 100_000; i++) sum += seg.find('obj_5000', t.int64)?.value ?? 0n
-  sum = 0n
-  const ns = timeIt(() => {
-    for (let i = 0; i < hotN; i++) sum += seg.find('obj_5000', t.int64)?.value ?? 0n
-  })
-  if (sum !== 5000n * BigInt(hotN)) throw new Error('find_hot: wrong sum')
-  return ns / hotN
+await measure(`find_hot (${hotN} finds of one name among 10,000)`, {
+  boost: { workload: 'find_hot', n: hotN },
+  phases: [{ workload: 'find_hot', boostField: 'ns_per_op', target: 0.5 }],
+  ops: hotN,
+  run: () =>
+    withSegment('hot', SEGMENT, (seg) => {
+      for (let i = 0; i < 10_000; i++) seg.construct(`obj_${i}`, t.int64, BigInt(i))
+      let sum = 0n
+      const ns = timeIt(() => {
+        for (let i = 0; i < hotN; i++) sum += seg.find('obj_5000', t.int64)?.value ?? 0n
+      })
+      if (sum !== 5000n * BigInt(hotN)) throw new Error('find_hot: wrong sum')
+      return [ns / hotN]
+    }),
 })
-await record({ workload: 'find_hot', ops: hotN, ns_per_op: hot, target: 0.5 }, 'find_hot', hotN)
 
 const afN = scale(1_000_000)
-progress(`alloc_free_64 (${afN} on a managed segment, with its lock)`)
-const af = withSegment('af', SEGMENT, (seg) => {
-  for (let i = 0; i < 100_000; i++) seg.deallocate(seg.allocate(64))
-  return (
-    timeIt(() => {
-      for (let i = 0; i < afN; i++) seg.deallocate(seg.allocate(64))
-    }) / afN
-  )
+await measure(`alloc_free_64 (${afN} on a managed segment, with its lock)`, {
+  boost: { workload: 'alloc_free_64', n: afN },
+  phases: [{ workload: 'alloc_free_64', boostField: 'ns_per_op', target: 1.0 }],
+  ops: afN,
+  run: () =>
+    withSegment('af', SEGMENT, (seg) => [
+      timeIt(() => {
+        for (let i = 0; i < afN; i++) seg.deallocate(seg.allocate(64))
+      }) / afN,
+    ]),
 })
-await record({ workload: 'alloc_free_64', ops: afN, ns_per_op: af, target: 1.0 }, 'alloc_free_64', afN)
 
 const abN = scale(100_000)
-progress(`alloc_batch_mixed (${abN} blocks of 16..4096 bytes, shuffled frees)`)
-const ab = withSegment('ab', SEGMENT, (seg) => {
-  const { order, sizes } = batchMixedPlan(abN)
-  const blocks = new Array<number>(abN)
-  return (
-    timeIt(() => {
-      for (let i = 0; i < abN; i++) blocks[i] = seg.allocate(sizes[i] as number)
-      for (let i = 0; i < abN; i++) seg.deallocate(blocks[order[i] as number] as number)
-    }) / abN
-  )
+const abPlan = batchMixedPlan(abN)
+await measure(`alloc_batch_mixed (${abN} blocks of 16..4096 bytes, shuffled frees)`, {
+  boost: { workload: 'alloc_batch_mixed', n: abN },
+  phases: [{ workload: 'alloc_batch_mixed', boostField: 'ns_per_op', target: 1.0 }],
+  ops: abN,
+  run: () =>
+    withSegment('ab', SEGMENT, (seg) => {
+      const { order, sizes } = abPlan
+      const blocks = new Array<number>(abN)
+      return [
+        timeIt(() => {
+          for (let i = 0; i < abN; i++) blocks[i] = seg.allocate(sizes[i] as number)
+          for (let i = 0; i < abN; i++) seg.deallocate(blocks[order[i] as number] as number)
+        }) / abN,
+      ]
+    }),
 })
-await record({ workload: 'alloc_batch_mixed', ops: abN, ns_per_op: ab, target: 1.0 }, 'alloc_batch_mixed', abN)
 
 const cocN = scale(2000)
-progress(`create_open_close (${cocN} rounds of a 1 MiB segment)`)
 const cocName = segName('coc')
-ManagedSharedMemory.remove(cocName)
-const coc =
-  timeIt(() => {
-    for (let i = 0; i < cocN; i++) {
-      ManagedSharedMemory.create(cocName, 1 << 20).close()
-      ManagedSharedMemory.open(cocName).close()
+await measure(`create_open_close (${cocN} rounds of a 1 MiB segment)`, {
+  boost: { workload: 'create_open_close', n: cocN },
+  phases: [{ workload: 'create_open_close', boostField: 'ns_per_op', target: 2.0 }],
+  ops: cocN,
+  run: () => {
+    ManagedSharedMemory.remove(cocName)
+    try {
+      return [
+        timeIt(() => {
+          for (let i = 0; i < cocN; i++) {
+            ManagedSharedMemory.create(cocName, 1 << 20).close()
+            ManagedSharedMemory.open(cocName).close()
+            ManagedSharedMemory.remove(cocName)
+          }
+        }) / cocN,
+      ]
+    } finally {
       ManagedSharedMemory.remove(cocName)
     }
-  }) / cocN
-await record({ workload: 'create_open_close', ops: cocN, ns_per_op: coc, target: 2.0 }, 'create_open_close', cocN)
+  },
+})
 
+// The million-name figures have no Boost counterpart in the harness: one run.
 const millionN = scale(1_000_000)
 progress(`${millionN} names: construct all, find all, memory per name`)
 const million = withSegment('million', SEGMENT, (seg) => {
@@ -156,11 +219,16 @@ const million = withSegment('million', SEGMENT, (seg) => {
   if (bad !== 0) throw new Error(`million: ${bad} wrong finds`)
   return { construct: construct / millionN, find: find / millionN, bytesPerName }
 })
-await record({ workload: 'million_construct', ops: millionN, ns_per_op: million.construct }, undefined, 0)
-await record({ workload: 'million_find', ops: millionN, ns_per_op: million.find, extra: { bytes_per_name: million.bytesPerName } }, undefined, 0)
+for (const row of [
+  { workload: 'million_construct', ops: millionN, ns_per_op: million.construct, runs: 1 },
+  { workload: 'million_find', ops: millionN, ns_per_op: million.find, runs: 1, extra: { bytes_per_name: million.bytesPerName } },
+]) {
+  rows.push(row)
+  process.stdout.write(JSON.stringify(row) + '\n')
+}
 
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '-' : n.toFixed(digits))
-process.stderr.write('\nworkload             ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target\n')
+process.stderr.write(`\nworkload             ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ${REPETITIONS} interleaved runs)\n`)
 for (const row of rows) {
   const ok = row.ratio === undefined || row.target === undefined ? '' : row.ratio <= row.target ? ' ok' : ' MISSED'
   process.stderr.write(
