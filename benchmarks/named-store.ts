@@ -6,8 +6,8 @@
 //
 // Every workload runs SHMKIT_BENCH_REPS times (default 5) on a fresh segment,
 // interleaved with the same number of Boost runs, and the medians are compared:
-// the machine is shared, and one run of either side swings by up to 2x. The
-// first run of each workload pays for the JIT; the median is steady-state code.
+// the machine is shared, and one run of either side swings by up to 2x. An
+// untimed run of each workload goes first, so the JIT has compiled the paths.
 //
 // Prints a table on stderr and one JSON line per workload on stdout.
 import { ManagedSharedMemory, t } from '@shmkit/named-store'
@@ -77,6 +77,8 @@ async function measure(label: string, w: Workload): Promise<number[]> {
   progress(`${label} x${REPETITIONS}`)
   const ours: number[][] = w.phases.map(() => [])
   const theirs: number[][] = w.phases.map(() => [])
+  // One untimed run first, as the allocator bench does: the timed runs measure optimised code.
+  w.run()
   for (let rep = 0; rep < REPETITIONS; rep++) {
     const ns = w.run()
     ns.forEach((v, i) => ours[i]?.push(v))

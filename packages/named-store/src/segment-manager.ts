@@ -94,15 +94,17 @@ export class SegmentManager {
   private readonly table: NameTable
   /**
    * A small direct-mapped cache of recent finds, valid while the index's
-   * generation is unchanged: a repeated `find` costs a hash, two compares and a
-   * view. It holds offsets, never views: a cached view would outlive the young
-   * generation and make every find pay for promoting it (measured: +150 ns).
+   * generation is unchanged: a repeated `find` costs a hash and two compares.
+   * A lookup caches the object's offset; the view is cached only when the same
+   * name is found again. Caching every view made a sweep over many names pay
+   * for promoting each one out of the young generation (measured: +150 ns a find).
    */
   private readonly cacheNames: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined)
   private readonly cacheTypes: (Type | undefined)[] = new Array<Type | undefined>(CACHE_SLOTS).fill(undefined)
   /** Generation the entry was read at; odd (never a settled generation) when empty. */
   private readonly cacheGenerations = new Int32Array(CACHE_SLOTS).fill(1)
   private readonly cacheOffsets = new Uint32Array(CACHE_SLOTS)
+  private readonly cacheViews: unknown[] = new Array<unknown>(CACHE_SLOTS).fill(undefined)
   private readonly backing: SegmentBacking
   private readonly dataStart: number
   private readonly segmentSize: number
@@ -188,7 +190,9 @@ export class SegmentManager {
     const hash = hashName(name, RecordKind.NAMED)
     const slot = hash & (CACHE_SLOTS - 1)
     if (this.cacheNames[slot] === name && this.cacheTypes[slot] === type && this.cacheGenerations[slot] === Atomics.load(this.mem.i32, GEN)) {
-      return type.view(this.mem, this.cacheOffsets[slot] ?? 0) as ViewOf<T>
+      let view = this.cacheViews[slot]
+      if (view === undefined) this.cacheViews[slot] = view = type.view(this.mem, this.cacheOffsets[slot] ?? 0)
+      return view as ViewOf<T>
     }
     checkType(type)
     return this.findRecord(name, RecordKind.NAMED, type, hash) as ViewOf<T> | undefined
@@ -598,6 +602,7 @@ export class SegmentManager {
       this.cacheTypes[slot] = type
       this.cacheGenerations[slot] = generation
       this.cacheOffsets[slot] = offset
+      this.cacheViews[slot] = undefined
     }
     return type.view(this.mem, offset)
   }
@@ -606,6 +611,7 @@ export class SegmentManager {
     this.cacheNames.fill(undefined)
     this.cacheTypes.fill(undefined)
     this.cacheGenerations.fill(1)
+    this.cacheViews.fill(undefined)
   }
 
   private viewOfRecord(name: string, record: number, type: Type): unknown {
