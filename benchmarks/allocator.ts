@@ -7,6 +7,7 @@
 // SHMKIT_BENCH_REPS sets the repetitions per side (default 5); SHMKIT_BOOST_DIR the harness.
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { runBoost } from './lib/boost.js'
+import { median, timeNs } from './lib/timing.js'
 import { batchMixedPlan } from './lib/workloads.js'
 
 const SEGMENT = 512 << 20
@@ -18,21 +19,9 @@ const REPETITIONS = Number(process.env.SHMKIT_BENCH_REPS ?? 5)
 const segment = new ArrayBuffer(SEGMENT)
 new Uint8Array(segment).fill(0)
 
-function time(fn: () => void): number {
-  const t0 = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - t0)
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
-
 function allocFree64(n: number): number {
   const a = RbTreeBestFit.format(segment, 0, SEGMENT)
-  return time(() => {
+  return timeNs(() => {
     for (let i = 0; i < n; i++) a.deallocate(a.allocate(64))
   }) / n
 }
@@ -45,7 +34,7 @@ function allocBatchMixed(n: number): number {
   const { order, sizes } = plan
   const a = RbTreeBestFit.format(segment, 0, SEGMENT)
   const blocks = new Array<number>(n)
-  return time(() => {
+  return timeNs(() => {
     for (let i = 0; i < n; i++) blocks[i] = a.allocate(sizes[i] as number)
     for (let i = 0; i < n; i++) a.deallocate(blocks[order[i] as number] as number)
   }) / n

@@ -12,6 +12,7 @@
 // Prints a table on stderr and one JSON line per workload on stdout.
 import { ManagedSharedMemory, t } from '@shmkit/named-store'
 import { runBoost } from './lib/boost.js'
+import { median, timeNs } from './lib/timing.js'
 import { batchMixedPlan } from './lib/workloads.js'
 
 const quick = process.env.SHMKIT_BENCH_QUICK === '1'
@@ -46,18 +47,6 @@ function withSegment<R>(tag: string, size: number, fn: (seg: ManagedSharedMemory
 
 function progress(what: string): void {
   process.stderr.write(`  running ${what}...\n`)
-}
-
-function timeIt(fn: () => void): number {
-  const t0 = process.hrtime.bigint()
-  fn()
-  return Number(process.hrtime.bigint() - t0)
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 interface Workload {
@@ -116,14 +105,14 @@ await measure(`construct_find_destroy (${cfdN} int64 objects)`, {
   run: () =>
     withSegment('cfd', SEGMENT, (seg) => {
       const names = cfdNames
-      const construct = timeIt(() => {
+      const construct = timeNs(() => {
         for (let i = 0; i < cfdN; i++) seg.construct(names[i] as string, t.int64, BigInt(i))
       })
       let bad = 0
-      const find = timeIt(() => {
+      const find = timeNs(() => {
         for (let i = 0; i < cfdN; i++) if (seg.find(names[i] as string, t.int64)?.value !== BigInt(i)) bad++
       })
-      const destroy = timeIt(() => {
+      const destroy = timeNs(() => {
         for (let i = 0; i < cfdN; i++) seg.destroy(names[i] as string)
       })
       if (bad !== 0) throw new Error(`construct_find_destroy: ${bad} wrong finds`)
@@ -140,7 +129,7 @@ await measure(`find_hot (${hotN} finds of one name among 10,000)`, {
     withSegment('hot', SEGMENT, (seg) => {
       for (let i = 0; i < 10_000; i++) seg.construct(`obj_${i}`, t.int64, BigInt(i))
       let sum = 0n
-      const ns = timeIt(() => {
+      const ns = timeNs(() => {
         for (let i = 0; i < hotN; i++) sum += seg.find('obj_5000', t.int64)?.value ?? 0n
       })
       if (sum !== 5000n * BigInt(hotN)) throw new Error('find_hot: wrong sum')
@@ -155,7 +144,7 @@ await measure(`alloc_free_64 (${afN} on a managed segment, with its lock)`, {
   ops: afN,
   run: () =>
     withSegment('af', SEGMENT, (seg) => [
-      timeIt(() => {
+      timeNs(() => {
         for (let i = 0; i < afN; i++) seg.deallocate(seg.allocate(64))
       }) / afN,
     ]),
@@ -172,7 +161,7 @@ await measure(`alloc_batch_mixed (${abN} blocks of 16..4096 bytes, shuffled free
       const { order, sizes } = abPlan
       const blocks = new Array<number>(abN)
       return [
-        timeIt(() => {
+        timeNs(() => {
           for (let i = 0; i < abN; i++) blocks[i] = seg.allocate(sizes[i] as number)
           for (let i = 0; i < abN; i++) seg.deallocate(blocks[order[i] as number] as number)
         }) / abN,
@@ -190,7 +179,7 @@ await measure(`create_open_close (${cocN} rounds of a 1 MiB segment)`, {
     ManagedSharedMemory.remove(cocName)
     try {
       return [
-        timeIt(() => {
+        timeNs(() => {
           for (let i = 0; i < cocN; i++) {
             ManagedSharedMemory.create(cocName, 1 << 20).close()
             ManagedSharedMemory.open(cocName).close()
@@ -210,12 +199,12 @@ progress(`${millionN} names: construct all, find all, memory per name`)
 const million = withSegment('million', SEGMENT, (seg) => {
   const used0 = seg.size - seg.freeMemory
   const names = Array.from({ length: millionN }, (_, i) => `obj_${i}`)
-  const construct = timeIt(() => {
+  const construct = timeNs(() => {
     for (let i = 0; i < millionN; i++) seg.construct(names[i] as string, t.int64, BigInt(i))
   })
   const bytesPerName = (seg.size - seg.freeMemory - used0) / millionN
   let bad = 0
-  const find = timeIt(() => {
+  const find = timeNs(() => {
     for (let i = 0; i < millionN; i++) if (seg.find(names[i] as string, t.int64)?.value !== BigInt(i)) bad++
   })
   if (bad !== 0) throw new Error(`million: ${bad} wrong finds`)

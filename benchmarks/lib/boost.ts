@@ -21,6 +21,10 @@ let built: Promise<string | undefined> | undefined
 /** Builds the harness once; undefined (with a note on stderr) when Boost's headers or the harness are missing. */
 export function buildBoost(): Promise<string | undefined> {
   built ??= (async () => {
+    if (process.env.SHMKIT_BENCH_BOOST === '0') {
+      process.stderr.write('  (SHMKIT_BENCH_BOOST=0: Boost figures skipped)\n')
+      return undefined
+    }
     const script = join(boostDir(), 'build.sh')
     if (!existsSync(script)) {
       process.stderr.write(`  (no Boost harness at ${boostDir()}: Boost figures skipped)\n`)

@@ -1,20 +1,28 @@
 import { closeSync, fstatSync, ftruncateSync } from 'node:fs'
 import { ShmError, invalidArgument } from '@shmkit/errors'
 import { F_ADD_SEALS, F_SEAL_SHRINK, MFD_ALLOW_SEALING, MFD_CLOEXEC, posix } from './bindings/posix.js'
-import { closedError, osError } from './errors.js'
-import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
+import { osError } from './errors.js'
+import { FdObject } from './fd-object.js'
 import { checkSize } from './validate.js'
 
 /**
  * Memory with no name (memfd_create): the Node equivalent of Boost's
  * fork-only anonymous shared memory. Hand `fd` to a child in a `stdio` slot;
  * the child calls `AnonymousSharedMemory.fromFd(slot)` and maps it.
+ * `truncate` may grow it; shrinking is refused (EACCES): the memory is sealed
+ * against it, so no mapping can ever reach past its end.
  */
-export class AnonymousSharedMemory implements MappableObject {
-  #fd: number
+export class AnonymousSharedMemory extends FdObject {
+  /** The descriptor's number, kept for messages after close. */
+  private readonly fdNumber: number
 
   private constructor(fd: number) {
-    this.#fd = fd
+    super(fd, false)
+    this.fdNumber = fd
+  }
+
+  protected describeSelf(): string {
+    return `anonymous shared memory (fd ${this.fdNumber})`
   }
 
   /** Adopts a memfd passed in by a parent (e.g. `stdio: ['inherit', 'inherit', 'inherit', fd]` → 3). */
@@ -27,29 +35,6 @@ export class AnonymousSharedMemory implements MappableObject {
       throw osError('fstat', Math.abs((e as NodeJS.ErrnoException).errno ?? 9), `descriptor ${fd}`)
     }
     return new AnonymousSharedMemory(fd)
-  }
-
-  get fd(): number {
-    if (this.#fd < 0) throw closedError('anonymous shared memory')
-    return this.#fd
-  }
-
-  get size(): number {
-    return fstatSync(this.fd).size
-  }
-
-  close(): void {
-    if (this.#fd < 0) return
-    closeSync(this.#fd)
-    this.#fd = -1
-  }
-
-  [Symbol.dispose](): void {
-    this.close()
-  }
-
-  [mapTarget](): MapTarget {
-    return { kind: 'fd', fd: this.fd, size: this.size, readOnly: false, target: `anonymous shared memory (fd ${this.fd})` }
   }
 
   /** @internal */

@@ -1,35 +1,37 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, rmSync, statSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, rmSync, statSync } from 'node:fs'
 import { z } from 'zod'
 import { invalidArgument } from '@shmkit/errors'
-import { closedError, osError, readOnlyError } from './errors.js'
-import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
-import { checkSize, MAX_VIEW_BYTES, parse } from './validate.js'
+import { osError } from './errors.js'
+import { FdObject } from './fd-object.js'
+import { parse } from './validate.js'
 
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 
 /** A regular file to map: Boost's `file_mapping`. The file must exist. */
-export class FileMapping implements MappableObject {
-  #fd: number
+export class FileMapping extends FdObject {
   readonly path: string
-  readonly readOnly: boolean
 
   constructor(path: string, options?: { readOnly?: boolean }) {
     checkPath(path)
     const { readOnly = false } = parse(openSchema, options, describe(path))
-    this.path = path
-    this.readOnly = readOnly
+    let fd: number
     try {
       // O_NONBLOCK: a FIFO at this path must not hang the open (a read-only
       // open of a FIFO waits for a writer); it is refused as not a regular file below.
-      this.#fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
+      fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
     } catch (e) {
       throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
     }
-    if (!fstatSync(this.#fd).isFile()) {
-      closeSync(this.#fd)
-      this.#fd = -1
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd)
       throw invalidArgument('path', path, 'a regular file')
     }
+    super(fd, readOnly)
+    this.path = path
+  }
+
+  protected describeSelf(): string {
+    return describe(this.path)
   }
 
   /** Deletes the file; false if there was none. Other failures (EACCES…) are errors: they are not "nothing there". */
@@ -44,40 +46,6 @@ export class FileMapping implements MappableObject {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false
       throw osError(err.syscall ?? 'unlink', Math.abs(err.errno ?? 5), describe(path))
     }
-  }
-
-  get fd(): number {
-    if (this.#fd < 0) throw closedError(describe(this.path))
-    return this.#fd
-  }
-
-  get size(): number {
-    return fstatSync(this.fd).size
-  }
-
-  truncate(bytes: number): void {
-    const fd = this.fd
-    if (this.readOnly) throw readOnlyError(describe(this.path), 'truncate')
-    checkSize(bytes, 'bytes', 0, MAX_VIEW_BYTES)
-    try {
-      ftruncateSync(fd, bytes)
-    } catch (e) {
-      throw osError('ftruncate', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(this.path))
-    }
-  }
-
-  close(): void {
-    if (this.#fd < 0) return
-    closeSync(this.#fd)
-    this.#fd = -1
-  }
-
-  [Symbol.dispose](): void {
-    this.close()
-  }
-
-  [mapTarget](): MapTarget {
-    return { kind: 'fd', fd: this.fd, size: this.size, readOnly: this.readOnly, target: describe(this.path) }
   }
 }
 

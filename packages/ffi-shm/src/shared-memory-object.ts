@@ -1,13 +1,13 @@
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { invalidArgument } from '@shmkit/errors'
 import { posix } from './bindings/posix.js'
-import { closedError, osError, readOnlyError } from './errors.js'
-import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
+import { osError } from './errors.js'
+import { FdObject } from './fd-object.js'
 import { selectBackend } from './platform.js'
-import { checkName, checkSize, MAX_VIEW_BYTES, modeSchema, parse } from './validate.js'
+import { checkName, modeSchema, parse } from './validate.js'
 
 const createSchema = z.object({ mode: modeSchema.optional() }).strict()
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
@@ -21,15 +21,16 @@ const windowsFolder = (): string => join(tmpdir(), 'shmkit-shm')
  * `multiprocessing.shared_memory` opens by that name. On Windows it is
  * emulated by a file in a temporary folder, as Boost does.
  */
-export class SharedMemoryObject implements MappableObject {
-  #fd: number
+export class SharedMemoryObject extends FdObject {
   readonly name: string
-  readonly readOnly: boolean
 
   private constructor(name: string, fd: number, readOnly: boolean) {
+    super(fd, readOnly)
     this.name = name
-    this.#fd = fd
-    this.readOnly = readOnly
+  }
+
+  protected describeSelf(): string {
+    return describe(this.name)
   }
 
   /** Creates a new object of size 0 (mode 0o600 unless asked); EEXIST if it exists. */
@@ -84,42 +85,6 @@ export class SharedMemoryObject implements MappableObject {
     throw error
   }
 
-  get fd(): number {
-    if (this.#fd < 0) throw closedError(describe(this.name))
-    return this.#fd
-  }
-
-  /** The current size, from fstat (another process may have resized it). */
-  get size(): number {
-    return fstatSync(this.fd).size
-  }
-
-  /** Sets the size; new bytes read as zero. */
-  truncate(bytes: number): void {
-    const fd = this.fd
-    if (this.readOnly) throw readOnlyError(describe(this.name), 'truncate')
-    checkSize(bytes, 'bytes', 0, MAX_VIEW_BYTES)
-    try {
-      ftruncateSync(fd, bytes)
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException
-      throw osError('ftruncate', Math.abs(err.errno ?? 5), describe(this.name))
-    }
-  }
-
-  close(): void {
-    if (this.#fd < 0) return
-    closeSync(this.#fd)
-    this.#fd = -1
-  }
-
-  [Symbol.dispose](): void {
-    this.close()
-  }
-
-  [mapTarget](): MapTarget {
-    return { kind: 'fd', fd: this.fd, size: this.size, readOnly: this.readOnly, target: describe(this.name) }
-  }
 }
 
 function describe(name: string): string {

@@ -17,3 +17,16 @@ t.test('fromFd refuses what is not sized anonymous memory', async (t) => {
   t.throws(() => AnonymousSharedMemory.fromFd(-1), { name: 'ShmError', code: 'EINVAL' })
   t.throws(() => AnonymousSharedMemory.fromFd(987654), { name: 'ShmError', code: 'EBADF' })
 })
+
+t.test('anonymous memory grows but never shrinks (sealed), and refuses use after close', async (t) => {
+  const mem = anonymousSharedMemory(64 * 1024)
+  t.teardown(() => mem.close())
+  mem.truncate(128 * 1024)
+  t.equal(mem.size, 128 * 1024, 'grown')
+  t.throws(() => mem.truncate(4096), { name: 'ShmError', code: 'EACCES', syscall: 'ftruncate', message: /anonymous shared memory \(fd \d+\)/ }, 'shrinking is refused by the seal')
+  t.equal(mem.size, 128 * 1024, 'the size is unchanged')
+  t.throws(() => mem.truncate(-1), { name: 'ShmError', code: 'EINVAL' })
+  mem.close()
+  t.throws(() => mem.size, { name: 'ShmError', code: 'ECLOSED', message: /anonymous shared memory \(fd \d+\) is closed/ })
+  t.doesNotThrow(() => mem.close(), 'a second close is harmless')
+})
