@@ -36,6 +36,14 @@ t.test('ManagedXsiSharedMemory: keyed by ftok, removed by key', async (t) => {
   a.close()
   t.equal(ManagedXsiSharedMemory.remove(key), true)
   t.throws(() => ManagedXsiSharedMemory.open(key), { name: 'ShmError', code: 'ENOENT' })
+  t.throws(() => ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { bogus: 1 } as never), { name: 'ShmError', code: 'EINVAL', message: /bogus/ }, 'openOrCreate validates its options first')
+  t.throws(() => ManagedXsiSharedMemory.openOrCreate(key, 5), { name: 'ShmError', code: 'EINVAL', message: /size/ })
+  const c = ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { sizeCheck: 'every-operation', timeoutMs: 500 })
+  const d = ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { lock: { ownerCheckMs: 5 } })
+  c.construct('y', types.int32, 3)
+  t.equal(d.find('y', types.int32)?.value, 3, 'the second openOrCreate opened the first one\'s segment')
+  d.close()
+  c.close()
 })
 
 t.test('ManagedHeapMemory and ManagedExternalBuffer share one implementation', async (t) => {

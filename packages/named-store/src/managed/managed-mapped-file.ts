@@ -7,6 +7,8 @@ import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
+  managerOptions,
+  reopenOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
   parseOptions,
@@ -24,7 +26,7 @@ export class ManagedMappedFile extends SegmentManager {
     backing: SegmentBacking,
     options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
+    super(backing, managerOptions(options))
   }
 
   /** Creates the file (EEXIST if it exists) with `size` bytes and formats it. */
@@ -69,10 +71,10 @@ export class ManagedMappedFile extends SegmentManager {
   static openOrCreate(path: string, size: number, options?: OpenOrCreateOptions): ManagedMappedFile {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(String(path)))
     checkSegmentSize(size)
-    const { timeoutMs, ...createOpts } = opts
+    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
       () => ManagedMappedFile.create(path, size, createOpts),
-      () => ManagedMappedFile.open(path, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }),
+      () => ManagedMappedFile.open(path, reopenOptions(opts)),
       targetOf(path),
     )
   }

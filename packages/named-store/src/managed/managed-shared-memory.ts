@@ -5,6 +5,8 @@ import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
+  managerOptions,
+  reopenOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
   parseOptions,
@@ -25,7 +27,7 @@ export class ManagedSharedMemory extends SegmentManager {
     backing: SegmentBacking,
     options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
+    super(backing, managerOptions(options))
   }
 
   /** Creates and formats a new segment of `size` bytes; EEXIST if the name is taken. */
@@ -61,10 +63,10 @@ export class ManagedSharedMemory extends SegmentManager {
   static openOrCreate(name: string, size: number, options?: OpenOrCreateOptions): ManagedSharedMemory {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(name))
     checkSegmentSize(size)
-    const { timeoutMs, ...createOpts } = opts
+    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
       () => ManagedSharedMemory.create(name, size, createOpts),
-      () => ManagedSharedMemory.open(name, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }),
+      () => ManagedSharedMemory.open(name, reopenOptions(opts)),
       targetOf(name),
     )
   }

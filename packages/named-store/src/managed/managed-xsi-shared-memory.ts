@@ -2,7 +2,19 @@ import { ShmError } from '@shmkit/errors'
 import { MappedRegion, XsiSharedMemory } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
-import { checkSegmentSize, createOptionsSchema, DEFAULT_OPEN_TIMEOUT_MS, openOptionsSchema, parseOptions, type CreateOptions, type OpenOptions } from './options.js'
+import {
+  checkSegmentSize,
+  createOptionsSchema,
+  DEFAULT_OPEN_TIMEOUT_MS,
+  managerOptions,
+  openOptionsSchema,
+  openOrCreateOptionsSchema,
+  parseOptions,
+  reopenOptions,
+  type CreateOptions,
+  type OpenOptions,
+  type OpenOrCreateOptions,
+} from './options.js'
 
 const targetOf = (key: number): string => `XSI shared memory key 0x${(key >>> 0).toString(16)}`
 
@@ -14,7 +26,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     backing: SegmentBacking,
     options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
   ) {
-    super(backing, { ...(options.lock === undefined ? {} : { lock: options.lock }), ...(options.sizeCheck === undefined ? {} : { sizeCheck: options.sizeCheck }) })
+    super(backing, managerOptions(options))
   }
 
   static create(key: number, size: number, options?: Omit<CreateOptions, 'mode'> & { mode?: number }): ManagedXsiSharedMemory {
@@ -37,11 +49,13 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     return new ManagedXsiSharedMemory(key, xsi.shmid, backing, opts)
   }
 
-  static openOrCreate(key: number, size: number, options?: CreateOptions & { timeoutMs?: number }): ManagedXsiSharedMemory {
-    const { timeoutMs, ...createOpts } = options ?? {}
+  static openOrCreate(key: number, size: number, options?: OpenOrCreateOptions): ManagedXsiSharedMemory {
+    const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(key))
+    checkSegmentSize(size)
+    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
       () => ManagedXsiSharedMemory.create(key, size, createOpts),
-      () => ManagedXsiSharedMemory.open(key, timeoutMs === undefined ? {} : { timeoutMs }),
+      () => ManagedXsiSharedMemory.open(key, reopenOptions(opts)),
       targetOf(key),
     )
   }

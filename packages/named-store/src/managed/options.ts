@@ -38,6 +38,21 @@ export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
 
 export const DEFAULT_OPEN_TIMEOUT_MS = 1000
 
+type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck'>
+
+/**
+ * The segment manager's part of parsed options, without undefined members
+ * (exactOptionalPropertyTypes): what every managed kind passes to its base.
+ */
+export function managerOptions(opts: ManagerOptions): ManagerOptions {
+  return { ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }
+}
+
+/** The open options an openOrCreate passes on when the segment already exists. */
+export function reopenOptions(opts: OpenOrCreateOptions): OpenOptions {
+  return { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...managerOptions(opts) }
+}
+
 /** Parses an options object, turning zod's issues into one EINVAL with paths. */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string, target?: string): z.infer<S> {
   const result = schema.safeParse(value ?? {})
