@@ -40,10 +40,7 @@ export const DEFAULT_OPEN_TIMEOUT_MS = 1000
 
 type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck'>
 
-/**
- * The segment manager's part of parsed options, without undefined members
- * (exactOptionalPropertyTypes): what every managed kind passes to its base.
- */
+/** The segment manager's part of parsed options (only what was given): what every managed kind passes to its base. */
 export function managerOptions(opts: ManagerOptions): ManagerOptions {
   return { ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }
 }
