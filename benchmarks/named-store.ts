@@ -49,6 +49,12 @@ function progress(what: string): void {
   process.stderr.write(`  running ${what}...\n`)
 }
 
+/** Keeps a result for the closing table and prints its JSON line for the report runner. */
+function emit(row: Row): void {
+  rows.push(row)
+  process.stdout.write(JSON.stringify(row) + '\n')
+}
+
 interface Workload {
   /** The Boost harness's workload and, per phase, the field of its JSON line. */
   boost?: { workload: string; n: number }
@@ -62,7 +68,7 @@ interface Workload {
  * Runs a workload REPETITIONS times, each shmkit run followed by a Boost run,
  * and records the median of each phase (and of Boost's).
  */
-async function measure(label: string, w: Workload): Promise<number[]> {
+async function measure(label: string, w: Workload): Promise<void> {
   progress(`${label} x${REPETITIONS}`)
   const ours: number[][] = w.phases.map(() => [])
   const theirs: number[][] = w.phases.map(() => [])
@@ -72,23 +78,24 @@ async function measure(label: string, w: Workload): Promise<number[]> {
     const ns = w.run()
     ns.forEach((v, i) => ours[i]?.push(v))
     const boost = w.boost === undefined ? undefined : await runBoost(w.boost.workload, w.boost.n)
-    w.phases.forEach((phase, i) => {
-      const value = boost?.[phase.boostField]
+    const boostNs = w.phases.map((phase) => boost?.[phase.boostField])
+    boostNs.forEach((value, i) => {
       if (typeof value === 'number') theirs[i]?.push(value)
     })
-    const shown = w.phases.map((phase, i) => `${phase.workload} ${(ns[i] ?? 0).toFixed(1)}${theirs[i]?.[rep] === undefined ? '' : ` (Boost ${theirs[i]?.[rep]?.toFixed(1)})`}`)
+    const shown = w.phases.map((phase, i) => {
+      const value = boostNs[i]
+      return `${phase.workload} ${(ns[i] ?? 0).toFixed(1)}${typeof value === 'number' ? ` (Boost ${value.toFixed(1)})` : ''}`
+    })
     process.stderr.write(`    run ${rep + 1}: ${shown.join(', ')} ns/op\n`)
   }
-  return w.phases.map((phase, i) => {
+  w.phases.forEach((phase, i) => {
     const row: Row = { workload: phase.workload, ops: w.ops, ns_per_op: median(ours[i] ?? []), runs: REPETITIONS }
     if (phase.target !== undefined) row.target = phase.target
     if ((theirs[i]?.length ?? 0) > 0) {
       row.boost_ns_per_op = median(theirs[i] ?? [])
       row.ratio = row.ns_per_op / row.boost_ns_per_op
     }
-    rows.push(row)
-    process.stdout.write(JSON.stringify(row) + '\n')
-    return row.ns_per_op
+    emit(row)
   })
 }
 
@@ -210,13 +217,8 @@ const million = withSegment('million', SEGMENT, (seg) => {
   if (bad !== 0) throw new Error(`million: ${bad} wrong finds`)
   return { construct: construct / millionN, find: find / millionN, bytesPerName }
 })
-for (const row of [
-  { workload: 'million_construct', ops: millionN, ns_per_op: million.construct, runs: 1 },
-  { workload: 'million_find', ops: millionN, ns_per_op: million.find, runs: 1, extra: { bytes_per_name: million.bytesPerName } },
-]) {
-  rows.push(row)
-  process.stdout.write(JSON.stringify(row) + '\n')
-}
+emit({ workload: 'million_construct', ops: millionN, ns_per_op: million.construct, runs: 1 })
+emit({ workload: 'million_find', ops: millionN, ns_per_op: million.find, runs: 1, extra: { bytes_per_name: million.bytesPerName } })
 
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '-' : n.toFixed(digits))
 process.stderr.write(`\nworkload             ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ${REPETITIONS} interleaved runs)\n`)

@@ -7,6 +7,7 @@ import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
+  createPartOf,
   managerOptions,
   reopenOptions,
   openOptionsSchema,
@@ -71,9 +72,8 @@ export class ManagedMappedFile extends SegmentManager {
   static openOrCreate(path: string, size: number, options?: OpenOrCreateOptions): ManagedMappedFile {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(String(path)))
     checkSegmentSize(size)
-    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
-      () => ManagedMappedFile.create(path, size, createOpts),
+      () => ManagedMappedFile.create(path, size, createPartOf(opts)),
       () => ManagedMappedFile.open(path, reopenOptions(opts)),
       targetOf(path),
     )

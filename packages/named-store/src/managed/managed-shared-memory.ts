@@ -5,6 +5,7 @@ import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
+  createPartOf,
   managerOptions,
   reopenOptions,
   openOptionsSchema,
@@ -63,9 +64,8 @@ export class ManagedSharedMemory extends SegmentManager {
   static openOrCreate(name: string, size: number, options?: OpenOrCreateOptions): ManagedSharedMemory {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(name))
     checkSegmentSize(size)
-    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
-      () => ManagedSharedMemory.create(name, size, createOpts),
+      () => ManagedSharedMemory.create(name, size, createPartOf(opts)),
       () => ManagedSharedMemory.open(name, reopenOptions(opts)),
       targetOf(name),
     )

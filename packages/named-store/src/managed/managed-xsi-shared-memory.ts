@@ -6,6 +6,7 @@ import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
+  createPartOf,
   managerOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
@@ -52,9 +53,8 @@ export class ManagedXsiSharedMemory extends SegmentManager {
   static openOrCreate(key: number, size: number, options?: OpenOrCreateOptions): ManagedXsiSharedMemory {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(key))
     checkSegmentSize(size)
-    const { timeoutMs: _timeoutMs, ...createOpts } = opts
     return openOrCreateWith(
-      () => ManagedXsiSharedMemory.create(key, size, createOpts),
+      () => ManagedXsiSharedMemory.create(key, size, createPartOf(opts)),
       () => ManagedXsiSharedMemory.open(key, reopenOptions(opts)),
       targetOf(key),
     )

@@ -45,6 +45,12 @@ export function managerOptions(opts: ManagerOptions): ManagerOptions {
   return { ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }
 }
 
+/** The create options an openOrCreate passes on when it creates the segment. */
+export function createPartOf(opts: OpenOrCreateOptions): CreateOptions {
+  const { timeoutMs: _openOnly, ...create } = opts
+  return create
+}
+
 /** The open options an openOrCreate passes on when the segment already exists. */
 export function reopenOptions(opts: OpenOrCreateOptions): OpenOptions {
   return { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...managerOptions(opts) }
