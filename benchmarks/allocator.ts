@@ -30,7 +30,10 @@ const plans = new Map<number, ReturnType<typeof batchMixedPlan>>()
 
 function allocBatchMixed(n: number): number {
   let plan = plans.get(n)
-  if (plan === undefined) plans.set(n, (plan = batchMixedPlan(n)))
+  if (plan === undefined) {
+    plan = batchMixedPlan(n)
+    plans.set(n, plan)
+  }
   const { order, sizes } = plan
   const a = RbTreeBestFit.format(segment, 0, SEGMENT)
   const blocks = new Array<number>(n)

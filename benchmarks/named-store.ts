@@ -76,7 +76,7 @@ async function measure(label: string, w: Workload): Promise<void> {
   w.run()
   for (let rep = 0; rep < REPETITIONS; rep++) {
     const ns = w.run()
-    ns.forEach((v, i) => ours[i]?.push(v))
+    for (const [i, v] of ns.entries()) ours[i]?.push(v)
     const boost = w.boost === undefined ? undefined : await runBoost(w.boost.workload, w.boost.n)
     const boostNs = w.phases.map((phase) => boost?.[phase.boostField])
     boostNs.forEach((value, i) => {

@@ -107,10 +107,10 @@ export function renderTextTable(rows: ResultRow[]): string {
 
 /** The same table in Markdown, for the README. */
 export function renderMarkdownTable(rows: ResultRow[]): string {
-  const escape = (text: string): string => text.replace(/\|/g, '\\|')
+  const escapePipes = (text: string): string => text.replace(/\|/g, '\\|')
   const header = `| ${KEYS.map((key) => HEADERS[key] || 'met').join(' | ')} |`
   const rule = `| ${KEYS.map((key) => (NUMERIC.has(key) ? '---:' : '---')).join(' | ')} |`
-  const body = tableLines(rows).map((line) => `| ${KEYS.map((key) => escape(line[key])).join(' | ')} |`)
+  const body = tableLines(rows).map((line) => `| ${KEYS.map((key) => escapePipes(line[key])).join(' | ')} |`)
   return [header, rule, ...body].join('\n') + '\n'
 }
 

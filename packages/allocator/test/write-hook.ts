@@ -27,7 +27,12 @@ t.test('format announces every byte it lays out', async (t) => {
   const hooked: Range[] = []
   let count = 0
   expectHooked(t, buffer, hooked, 'format', () => {
-    RbTreeBestFit.format(buffer, 32, 8192, { beforeWrite: (o, n) => void (hooked.push([o, n]), count++) })
+    RbTreeBestFit.format(buffer, 32, 8192, {
+      beforeWrite: (o, n) => {
+        hooked.push([o, n])
+        count++
+      },
+    })
     return undefined
   })
   t.ok(count > 10, `${count} hooked writes`)

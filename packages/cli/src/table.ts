@@ -29,6 +29,6 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
  * characters would let a name rewrite the terminal, so they are escaped.
  */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are escaped
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }

@@ -6,7 +6,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { anonymousSharedMemory, FileMapping, MappedRegion, SharedMemoryObject, XsiSharedMemory, xsiKey } from '@shmkit/ffi-shm'
+import { anonymousSharedMemory, MappedRegion, SharedMemoryObject, XsiSharedMemory, xsiKey } from '@shmkit/ffi-shm'
 import { run, runFixture, shmName, uniqueName, type Result } from './helpers/run.js'
 
 const SIZE = 3 * 4096 + 100

@@ -844,7 +844,10 @@ function typeNameBytes(type: Type): Uint8Array {
 
 function arrayOf<T extends Type>(element: T, count: number): ReturnType<typeof t.array<T>> {
   let byCount = arrayTypes.get(element)
-  if (byCount === undefined) arrayTypes.set(element, (byCount = new Map()))
+  if (byCount === undefined) {
+    byCount = new Map()
+    arrayTypes.set(element, byCount)
+  }
   let type = byCount.get(count)
   if (type === undefined) {
     if (byCount.size > 64) byCount.clear()

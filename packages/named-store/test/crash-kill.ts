@@ -9,7 +9,7 @@ import { ManagedSharedMemory, t as types } from '@shmkit/named-store'
 import { segmentName } from './helpers/segments.js'
 
 const KILLS = Number(process.env.SHMKIT_KILLS ?? 200)
-const valueOf = (key: string): number => Number(key.slice(2)) * 7 + 1
+const expectedValue = (key: string): number => Number(key.slice(2)) * 7 + 1
 
 // The compiled fixture starts several times faster than one run through tsx.
 const compiled = fileURLToPath(new URL('../dist/test/fixtures/killable.js', import.meta.url))
@@ -63,10 +63,15 @@ t.test(`${KILLS} SIGKILLs at random instants leave the segment whole`, { timeout
     for (const line of lines) {
       const op = line[0]
       const key = line.slice(1)
-      if (op === '+' || op === '-') pending = line
-      else if (op === '=') (present.add(key), (pending = undefined))
-      else if (op === '_') (present.delete(key), (pending = undefined))
-      else if (line.startsWith('BAD')) t.fail(`child saw a wrong value: ${line}`)
+      if (op === '+' || op === '-') {
+        pending = line
+      } else if (op === '=') {
+        present.add(key)
+        pending = undefined
+      } else if (op === '_') {
+        present.delete(key)
+        pending = undefined
+      } else if (line.startsWith('BAD')) t.fail(`child saw a wrong value: ${line}`)
     }
     const before = seg.lockRecoveries
     const t0 = performance.now()
@@ -88,7 +93,7 @@ t.test(`${KILLS} SIGKILLs at random instants leave the segment whole`, { timeout
     const listed = new Set<string>()
     for (const info of seg.names()) {
       listed.add(info.name)
-      if (seg.find(info.name, types.int32)?.value !== valueOf(info.name)) {
+      if (seg.find(info.name, types.int32)?.value !== expectedValue(info.name)) {
         failures++
         t.fail(`after kill ${kill}: "${info.name}" is listed but half-made`)
       }

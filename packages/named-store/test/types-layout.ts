@@ -103,7 +103,7 @@ t.test('the layout a C compiler gives, for 150 random structs', { skip: compiler
     .sample(fc.array(typeArbitrary, { minLength: 1, maxLength: 6 }), { numRuns: 150, seed: 20261122 })
     .map((fields) => types.struct(Object.fromEntries(fields.map((f, i) => [`f${i}`, f])) as Fields) as StructType<Fields>)
   const lines = ['#include <stdint.h>', '#include <stddef.h>', '#include <stdio.h>']
-  structs.forEach((s, i) => lines.push(`typedef ${cDeclaration(s as AnyType, `T${i}`)};`))
+  for (const [i, s] of structs.entries()) lines.push(`typedef ${cDeclaration(s as AnyType, `T${i}`)};`)
   lines.push('int main(void) {')
   structs.forEach((s, i) => {
     const offsets = s.fields.map((f) => `offsetof(T${i}, ${f.name})`)

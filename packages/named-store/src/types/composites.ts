@@ -60,7 +60,10 @@ export class StringType extends BaseType<ScalarView<string>, string> {
     return bytes <= this.maxBytes ? NO_ISSUES : [{ path, message: `expected at most ${this.maxBytes} UTF-8 bytes, got ${bytes}` }]
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
-    if (value === undefined) return this.zero(mem, offset)
+    if (value === undefined) {
+      this.zero(mem, offset)
+      return
+    }
     const { written } = encoder.encodeInto(value as string, mem.u8.subarray(offset + 4, offset + 4 + this.maxBytes))
     mem.u32[offset >> 2] = written
   }
@@ -123,7 +126,10 @@ export class BytesType extends BaseType<BytesView, Uint8Array> {
     return NO_ISSUES
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
-    if (value === undefined) return this.zero(mem, offset)
+    if (value === undefined) {
+      this.zero(mem, offset)
+      return
+    }
     const bytes = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value as number[])
     mem.u8.set(bytes, offset)
     mem.u8.fill(0, offset + bytes.length, offset + this.length)
@@ -302,7 +308,10 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     return issues
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
-    if (value === undefined) return this.zero(mem, offset)
+    if (value === undefined) {
+      this.zero(mem, offset)
+      return
+    }
     const { element, length } = this
     const size = element.size
     if (this.fills(value)) {
