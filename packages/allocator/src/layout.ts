@@ -22,6 +22,7 @@ export const AllocatorHeader = {
   BYTES: 64,
 } as const
 
+/** The first word of a formatted allocator range, checked by `attach`. */
 export const ALLOCATOR_MAGIC = 0x41544252 // "RBTA"
 /** 2: tree links moved into the block header (1 kept them after it). */
 export const ALLOCATOR_VERSION = 2
@@ -46,7 +47,9 @@ export const Block = {
   COLOR: 20,
 } as const
 
+/** Allocation granularity in bytes: every block size is a multiple of it (exported as `ALLOCATION_UNIT`). */
 export const UNIT = 16
+/** Bytes of bookkeeping before every block (exported as `BLOCK_OVERHEAD`). */
 export const HEADER = 16
 /** Smallest block: a header and a tree node. */
 export const MIN_UNITS = 2

@@ -2,6 +2,7 @@ import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
 import { checkTree, insert, largest, lowerBound, remove, replace, staysAfterPredecessor, staysBeforeSuccessor, type TreeHost } from './tree.js'
 
+/** Hooks for a caller that must see, or perform, every write to the allocator's metadata (the named store journals them). */
 export interface AllocatorOptions {
   /**
    * Called before every write to the allocator's metadata with the location
@@ -16,11 +17,13 @@ export interface AllocatorOptions {
   writeWord?: (byteOffset: number, value: number) => void
 }
 
+/** Options of {@link RbTreeBestFit.allocate}. */
 export interface AllocateOptions {
   /** A power of two from 8 to 4096 (default 16). */
   align?: number
 }
 
+/** The answer of {@link RbTreeBestFit.checkSanity}: `ok`, or the problems found. */
 export interface SanityReport {
   ok: boolean
   problems: string[]

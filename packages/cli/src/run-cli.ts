@@ -9,6 +9,7 @@ import { removeCommand } from './commands/rm.js'
 import { printJson, type Output } from './output.js'
 import { parseXsiKey, resolveTarget, type SegmentTarget, type TargetOptions } from './segment-target.js'
 
+/** Where `runCli` writes: standard output and standard error, or a test's buffers. */
 export interface CliStreams {
   out(text: string): void
   err(text: string): void

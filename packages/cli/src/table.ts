@@ -1,3 +1,4 @@
+/** A column of {@link renderTable}: its header and how to show a row in it. */
 export interface Column<Row> {
   header: string
   cell: (row: Row) => string

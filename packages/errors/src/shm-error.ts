@@ -18,6 +18,7 @@ export const SHM_ERROR_CODES = [
   'ENOTSUP', // not available on this platform
 ] as const
 
+/** One of the codes in {@link SHM_ERROR_CODES}. */
 export type KnownShmErrorCode = (typeof SHM_ERROR_CODES)[number]
 /** A known code, or the errno name of a system call failure we do not map. */
 export type ShmErrorCode = KnownShmErrorCode | (string & {})
@@ -28,6 +29,7 @@ export interface ShmErrorIssue {
   message: string
 }
 
+/** Everything a {@link ShmError} may carry besides its code and message. */
 export interface ShmErrorOptions {
   /** What the user might do about it. */
   hint?: string
@@ -46,6 +48,10 @@ export interface ShmErrorOptions {
 
 const BRAND = Symbol.for('shmkit.ShmError')
 
+/**
+ * The one error class every shmkit package throws. Branch on `code` (stable), never on `message`;
+ * `errno` and `syscall` are set where the OS said no, `issues` for bad option objects and `init` values.
+ */
 export class ShmError extends Error {
   override readonly name = 'ShmError'
   readonly code: ShmErrorCode

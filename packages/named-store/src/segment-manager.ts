@@ -65,6 +65,7 @@ export interface SegmentBacking {
   currentSize?: () => number
 }
 
+/** Options every managed segment passes to its manager: the lock's behaviour and how often the size is checked. */
 export interface SegmentManagerOptions {
   lock?: LockOptions
   /**

@@ -5,6 +5,7 @@ import { printJson, type Output } from '../output.js'
 import { probeSegment } from '../probe-segment.js'
 import { targetDescription, type SegmentTarget } from '../segment-target.js'
 
+/** What `shmkit check` found for one segment. */
 export interface CheckResult {
   target: string
   ok: boolean

@@ -4,6 +4,7 @@ import { printJson, type Output } from '../output.js'
 import { probeSegment } from '../probe-segment.js'
 import { removeTarget, targetDescription, targetLabel, type SegmentTarget } from '../segment-target.js'
 
+/** What `shmkit rm` did with one segment. */
 export interface RemoveResult {
   target: string
   removed: boolean

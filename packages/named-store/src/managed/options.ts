@@ -32,8 +32,11 @@ export const openOptionsSchema = z
 
 export const openOrCreateOptionsSchema = createOptionsSchema.extend({ timeoutMs: openOptionsSchema.shape.timeoutMs }).strict()
 
+/** Options of `create` on the managed segment kinds (`mode`, `lock`, `sizeCheck`), validated with zod. */
 export type CreateOptions = z.infer<typeof createOptionsSchema>
+/** Options of `open` on the managed segment kinds (`readOnly`, `timeoutMs` for a segment still being created, `lock`, `sizeCheck`). */
 export type OpenOptions = z.infer<typeof openOptionsSchema>
+/** Options of `openOrCreate`: those of `create`, plus `timeoutMs` for the open. */
 export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
 
 export const DEFAULT_OPEN_TIMEOUT_MS = 1000

@@ -41,7 +41,9 @@ export const SegmentHeader = {
   JOURNAL_ENTRIES: 128,
 } as const
 
+/** The first word of every managed segment ("SHMK"): `open` refuses other bytes with ECORRUPT. */
 export const SEGMENT_MAGIC = 0x4b4d4853 // "SHMK" little-endian
+/** The layout version this build writes and reads; another one gives EVERSION. */
 export const LAYOUT_VERSION = 1
 /** Bytes per journal entry: offset, length, 8 bytes of old content. */
 export const JOURNAL_ENTRY_BYTES = 16

@@ -30,6 +30,7 @@ export interface ProcessIdentity {
   startTagOf(pid: number): number | undefined
 }
 
+/** How the segment's process-shared lock waits. */
 export interface LockOptions {
   /** How often a waiter checks whether the owner died. */
   ownerCheckMs?: number

@@ -99,6 +99,7 @@ class StringView implements ScalarView<string> {
 
 // ---- bytes(n) ----------------------------------------------------------------
 
+/** The view of a `t.bytes(n)` object. */
 export interface BytesView {
   /** A copy of the bytes. */
   value: Uint8Array
@@ -109,6 +110,7 @@ export interface BytesView {
   toJSON(): number[]
 }
 
+/** The type `t.bytes(n)`: `n` raw bytes. */
 export class BytesType extends BaseType<BytesView, Uint8Array> {
   declare readonly kind: 'bytes'
   constructor(readonly length: number) {
@@ -222,6 +224,7 @@ class PtrView implements ScalarView<number> {
 /** What `get(i)` gives: a value for scalars, strings and pointers; a view for structs, arrays and bytes. */
 export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<T> : ValueOf<T>
 
+/** The view of a `t.array(elem, n)` object: `length`, `get`, `set`, iteration, and for numeric elements a zero-copy `typed` array. */
 export interface ArrayView<T extends Type> extends Iterable<ElementOf<T>> {
   readonly length: number
   readonly offset: number
@@ -232,6 +235,7 @@ export interface ArrayView<T extends Type> extends Iterable<ElementOf<T>> {
   toJSON(): unknown[]
 }
 
+/** The TypedArray class that views an array of the numeric type `T` in place. */
 export type TypedArrayOf<T> = T extends { name: 'int8' }
   ? Int8Array
   : T extends { name: 'uint8' }
@@ -266,6 +270,7 @@ export function isType(value: unknown): value is Type {
   )
 }
 
+/** The type `t.array(elem, n)`: `n` elements of one type, laid out back to back. */
 export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>[]> {
   declare readonly kind: 'array'
   /** Whether `get(i)` returns a value (scalars, strings, pointers) rather than a view. */
@@ -416,12 +421,16 @@ function jsonValue(value: unknown): unknown {
 
 // ---- struct({...}) -----------------------------------------------------------
 
+/** The fields of a `t.struct({...})`: a name for each field's type. */
 export type Fields = Record<string, Type>
+/** The `init` of a struct: a plain object, fields left out are zero. */
 export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
+/** The view of a struct object: one property per field, reading and writing the shared bytes. */
 export type StructView<F extends Fields> = {
   -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<F[K]> : ValueOf<F[K]>
 } & { readonly offset: number; toJSON(): Record<string, unknown> }
 
+/** One field of a struct type, where it lies and what it holds. */
 export interface StructField {
   readonly name: string
   readonly type: Type

@@ -2,6 +2,7 @@ import { describe, ShmError, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, type SegmentMemory } from './memory.js'
 import { fingerprint, NO_ISSUES, type Path, type Type } from './type.js'
 
+/** The view of a scalar object: read and write `value`; integer views add atomic `add` and `compareExchange`. */
 export interface ScalarView<T> {
   value: T
   readonly offset: number

@@ -1,6 +1,7 @@
 import { invalidArgument, ShmError, type ShmErrorIssue } from '@shmkit/errors'
 import type { SegmentMemory } from './memory.js'
 
+/** Where a value is inside an `init` argument, as in {@link ShmError.issues}. */
 export type Path = (string | number)[]
 
 /**
@@ -29,7 +30,9 @@ export interface Type<V = unknown, I = unknown> {
   readonly __init?: I
 }
 
+/** What `construct`/`find` return for the type `T`: its live view. */
 export type ViewOf<T> = T extends Type<infer V, unknown> ? V : never
+/** What `init` (and a view's `value`) takes for the type `T`. */
 export type ValueOf<T> = T extends Type<unknown, infer I> ? I : never
 
 /** FNV-1a 64 of the canonical name, as two 32-bit halves. */
