@@ -149,15 +149,22 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const found = {}
-const from = (label, base, specifier) => {
-  found[label + ' -> ' + specifier] = realpathSync(createRequire(base).resolve(specifier))
-}
-const ours = JSON.parse(process.argv[2])
-for (const name of ours) {
-  const entry = fileURLToPath(import.meta.resolve(name))
-  found[name] = realpathSync(entry)
-  const json = createRequire(entry)(name + '/package.json')
-  for (const dep of Object.keys(json.dependencies ?? {})) from(name, realpathSync(entry), dep)
+// Our packages the project imports, then, transitively, each dependency as the package that
+// declares it resolves it (koffi is only visible from @shmkit/ffi-shm under pnpm).
+const queue = JSON.parse(process.argv[2]).map((name) => [name, fileURLToPath(import.meta.resolve(name))])
+const seen = new Set()
+while (queue.length > 0) {
+  const [name, entry] = queue.shift()
+  if (seen.has(name)) continue
+  seen.add(name)
+  const real = realpathSync(entry)
+  found[name] = real
+  const json = createRequire(real)(name + '/package.json')
+  for (const dep of Object.keys(json.dependencies ?? {})) {
+    const path = realpathSync(createRequire(real).resolve(dep))
+    found[name + ' -> ' + dep] = path
+    if (dep.startsWith('@shmkit/')) queue.push([dep, path])
+  }
 }
 console.log(JSON.stringify(found))
 `
