@@ -206,11 +206,11 @@ export class SegmentManager {
     const r = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
     if (r === 0) return undefined
     const u32 = this.mem.u32
-    const isArray = ((u32[(r + Record.FLAGS) >> 2] ?? 0) & FLAG_ARRAY) !== 0
-    if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >> 2] !== elementType.fingerprintHi) {
+    const isArray = ((u32[(r + Record.FLAGS) >>> 2] ?? 0) & FLAG_ARRAY) !== 0
+    if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >>> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >>> 2] !== elementType.fingerprintHi) {
       throw this.typeMismatch(name, r, `array(${elementType.name},*)`)
     }
-    const count = u32[(r + Record.COUNT) >> 2] ?? 0
+    const count = u32[(r + Record.COUNT) >>> 2] ?? 0
     const arrayType = arrayOf(elementType, count)
     const offset = this.objectOffset(r)
     assertFits(this.mem, offset, arrayType)
@@ -276,7 +276,7 @@ export class SegmentManager {
     this.mutateIndex(() => {
       const record = this.recordOfObject(offset)
       const u32 = this.mem.u32
-      const kind = (u32[(record + Record.TAG) >> 2] ?? 0) - RECORD_MAGIC
+      const kind = (u32[(record + Record.TAG) >>> 2] ?? 0) - RECORD_MAGIC
       if (kind === RecordKind.ANONYMOUS) {
         this.allocator.deallocate(record)
         return
@@ -326,7 +326,7 @@ export class SegmentManager {
   deallocate(offset: number): void {
     this.assertWritable()
     const u32 = this.mem.u32
-    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
+    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >>> 2] ?? 0)) {
       throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
     }
     this.checkNotTruncated()
@@ -550,7 +550,7 @@ export class SegmentManager {
     const typeName = typeNameBytes(type)
     const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
     const u32 = this.mem.u32
-    const r = record >> 2
+    const r = record >>> 2
     u32[r + (Record.HASH >> 2)] = hash
     u32[r + (Record.TYPE_FP_LO >> 2)] = type.fingerprintLo
     u32[r + (Record.TYPE_FP_HI >> 2)] = type.fingerprintHi
@@ -563,7 +563,7 @@ export class SegmentManager {
     writeName(this.mem.u8, record + Record.NAME, name, nameBytes)
     this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
     const offset = objectOffsetOf(record, nameBytes, typeName.length)
-    u32[(offset - 4) >> 2] = record
+    u32[(offset - 4) >>> 2] = record
     if (init === undefined) this.mem.u8.fill(0, offset, offset + type.size)
     else type.store(this.mem, offset, init)
     // The tag last: until the record is complete, nothing recognises it as one.
@@ -571,7 +571,7 @@ export class SegmentManager {
     if (kind !== RecordKind.ANONYMOUS) {
       this.table.insert(hash, record)
       const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
-      this.writeWord(counter, (u32[counter >> 2] ?? 0) + 1)
+      this.writeWord(counter, (u32[counter >>> 2] ?? 0) + 1)
     }
     return type.view(this.mem, offset)
   }
@@ -582,7 +582,7 @@ export class SegmentManager {
     const record = this.table.recordAt(slot)
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
-    this.writeWord(counter, (this.mem.u32[counter >> 2] ?? 1) - 1)
+    this.writeWord(counter, (this.mem.u32[counter >>> 2] ?? 1) - 1)
     // Clear the tag so a stale offset (destroyPtr, deallocate) no longer passes for a record.
     this.writeWord(record + Record.TAG, 0)
     this.allocator.deallocate(record)
@@ -621,7 +621,7 @@ export class SegmentManager {
   /** The object's offset, once its record's type is `type` and the object fits the segment. */
   private checkedObjectOffset(name: string, record: number, type: Type): number {
     const u32 = this.mem.u32
-    if (u32[(record + Record.TYPE_FP_LO) >> 2] !== type.fingerprintLo || u32[(record + Record.TYPE_FP_HI) >> 2] !== type.fingerprintHi) {
+    if (u32[(record + Record.TYPE_FP_LO) >>> 2] !== type.fingerprintLo || u32[(record + Record.TYPE_FP_HI) >>> 2] !== type.fingerprintHi) {
       throw this.typeMismatch(name, record, type.name)
     }
     const offset = this.objectOffset(record)
@@ -734,7 +734,7 @@ export class SegmentManager {
   }
 
   private objectOffset(record: number): number {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     return objectOffsetOf(record, lengths & 0xffff, lengths >>> 16)
   }
 
@@ -743,14 +743,14 @@ export class SegmentManager {
     const u32 = this.mem.u32
     const size = this.size
     if ((record & 15) !== 0 || record < this.dataStart || record + Record.NAME > size) return `record offset ${record} out of range`
-    if (!isRecordTag(u32[(record + Record.TAG) >> 2] ?? 0)) return `no record at ${record}`
-    const lengths = u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    if (!isRecordTag(u32[(record + Record.TAG) >>> 2] ?? 0)) return `no record at ${record}`
+    const lengths = u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     const nameBytes = lengths & 0xffff
     if (nameBytes > MAX_NAME_BYTES) return `record ${record}: name of ${nameBytes} bytes`
     const offset = objectOffsetOf(record, nameBytes, lengths >>> 16)
-    const byteLength = u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
+    const byteLength = u32[(record + Record.BYTE_LENGTH) >>> 2] ?? 0
     if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
-    if (u32[(offset - 4) >> 2] !== record) return `record ${record}: object back pointer broken`
+    if (u32[(offset - 4) >>> 2] !== record) return `record ${record}: object back pointer broken`
     return undefined
   }
 
@@ -759,7 +759,7 @@ export class SegmentManager {
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < this.dataStart + Record.NAME || offset >= size || (offset & 15) !== 0) {
       throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, { target: this.backing.target })
     }
-    const record = this.mem.u32[(offset - 4) >> 2] ?? 0
+    const record = this.mem.u32[(offset - 4) >>> 2] ?? 0
     if (this.recordProblem(record) !== undefined || this.objectOffset(record) !== offset) {
       throw invalidArgument('offset', offset, 'the offset of a constructed object (none starts there)', { target: this.backing.target })
     }
@@ -767,12 +767,12 @@ export class SegmentManager {
   }
 
   private recordName(record: number): string {
-    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0) & 0xffff
+    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0) & 0xffff
     return decoder.decode(this.mem.u8.subarray(record + Record.NAME, record + Record.NAME + nameBytes))
   }
 
   private recordTypeName(record: number): string {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     const start = record + Record.NAME + (lengths & 0xffff)
     return decoder.decode(this.mem.u8.subarray(start, start + (lengths >>> 16)))
   }
@@ -783,13 +783,13 @@ export class SegmentManager {
     for (const record of this.table.records()) {
       const why = this.recordProblem(record)
       if (why !== undefined) throw new ShmError('ECORRUPT', `${this.backing.target}: ${why}`, { target: this.backing.target })
-      if ((u32[(record + Record.TAG) >> 2] ?? 0) !== RECORD_MAGIC + kind) continue
+      if ((u32[(record + Record.TAG) >>> 2] ?? 0) !== RECORD_MAGIC + kind) continue
       out.push({
         name: this.recordName(record),
         type: this.recordTypeName(record),
-        count: u32[(record + Record.COUNT) >> 2] ?? 0,
+        count: u32[(record + Record.COUNT) >>> 2] ?? 0,
         offset: this.objectOffset(record),
-        byteLength: u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0,
+        byteLength: u32[(record + Record.BYTE_LENGTH) >>> 2] ?? 0,
       })
     }
     return out
