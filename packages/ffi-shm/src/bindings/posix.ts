@@ -31,6 +31,8 @@ export interface PosixBindings {
   shm_open(name: string, oflag: number, mode: number): number
   shm_unlink(name: string): number
   ftruncate(fd: number, length: number): number
+  /** Returns the error number itself (0 on success), not -1 and errno. */
+  posix_fallocate(fd: number, offset: number, length: number): number
   mmap(addr: bigint | null, length: number, prot: number, flags: number, fd: number, offset: number): bigint
   munmap(addr: bigint, length: number): number
   msync(addr: bigint, length: number, flags: number): number
@@ -66,6 +68,8 @@ export function posix(): PosixBindings {
     shm_open: variadicShmOpen(shmOpen),
     shm_unlink: rt.func('int shm_unlink(const char *name)'),
     ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
+    // Linux only: macOS has no posix_fallocate (callers fall back to ftruncate there).
+    posix_fallocate: process.platform === 'linux' ? libc.func('int posix_fallocate(int fd, int64_t offset, int64_t len)') : unsupported('posix_fallocate'),
     mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
     munmap: libc.func('int munmap(void *addr, size_t length)'),
     msync: libc.func('int msync(void *addr, size_t length, int flags)'),

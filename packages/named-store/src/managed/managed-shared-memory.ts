@@ -37,13 +37,7 @@ export class ManagedSharedMemory extends SegmentManager {
     checkSegmentSize(size)
     const shm = SharedMemoryObject.create(name, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
-      shm.truncate(size)
-    } catch (e) {
-      shm.close()
-      SharedMemoryObject.remove(name)
-      throw e
-    }
-    try {
+      // createBacking sizes the object with its storage reserved, then formats it.
       return new ManagedSharedMemory(name, createBacking(shm, size, targetOf(name), () => new MappedRegion(shm)), opts)
     } catch (e) {
       SharedMemoryObject.remove(name)

@@ -9,6 +9,8 @@ import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 export interface MappableSource {
   readonly size: number
   close(): void
+  /** Reserves storage for a byte range (posix_fallocate); absent where memory is committed another way (XSI, Windows). */
+  reserve?(offset: number, length: number): void
 }
 
 function backingOf(region: MappedRegion, source: MappableSource, target: string): SegmentBacking {
@@ -25,10 +27,15 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
   }
 }
 
-/** Formats a freshly sized source and returns its backing; closes the source on failure. */
+/**
+ * Reserves storage for a fresh source, formats it and returns its backing;
+ * closes the source on failure. The reservation comes first: a full tmpfs or
+ * disk is ENOSPC here, never SIGBUS at the first touch of an unbacked page.
+ */
 export function createBacking(source: MappableSource, size: number, target: string, map: () => MappedRegion): SegmentBacking {
   let region: MappedRegion | undefined
   try {
+    source.reserve?.(0, size)
     region = map()
     SegmentManager.format(region.buffer, size, target)
     return backingOf(region, source, target)
