@@ -1,7 +1,8 @@
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
-import { HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
+import { HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
+import { checkGrowth, MIN_GROWTH_BYTES, regrowthAfterShrink } from './segment/growth.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
 import { processIdentity } from './segment/identity.js'
 import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protocol.js'
@@ -63,6 +64,8 @@ export interface SegmentBacking {
    * a segment file underneath us, and touching pages past its end is SIGBUS.
    */
   currentSize?: () => number
+  /** Reserves storage for a byte range of the object (posix_fallocate), so growth is ENOSPC rather than SIGBUS later. */
+  reserve?: (offset: number, length: number) => void
 }
 
 export interface SegmentManagerOptions {
@@ -74,6 +77,12 @@ export interface SegmentManagerOptions {
    * never turn an operation into SIGBUS.
    */
   sizeCheck?: 'periodic' | 'every-operation'
+  /**
+   * Grow the segment by this many bytes (or what the allocation needs, if
+   * more) when an allocation would fail, up to what this handle maps (the
+   * `maxSize` given at create). Off by default: a full segment is ENOMEM.
+   */
+  growBy?: number
 }
 
 /**
@@ -107,7 +116,9 @@ export class SegmentManager {
   private readonly cacheViews: unknown[] = new Array<unknown>(CACHE_SLOTS).fill(undefined)
   private readonly backing: SegmentBacking
   private readonly dataStart: number
-  private readonly segmentSize: number
+  /** The size last read from the header (kept for messages after close). */
+  private segmentSize: number
+  private readonly growBy: number | undefined
   private closed = false
   /** Operations since the mapped object's size was last checked. */
   private sinceSizeCheck = 0
@@ -134,6 +145,7 @@ export class SegmentManager {
     this.dataStart = u32[SegmentHeader.ALLOCATOR_OFFSET >> 2] ?? HEADER_BYTES
     this.segmentSize = Math.min(readSegmentSize(u32), backing.buffer.byteLength)
     this.sizeCheckEvery = options.sizeCheck === 'every-operation' ? 1 : SIZE_CHECK_EVERY
+    this.growBy = options.growBy
     this.journal = new UndoJournal(this.mem.u8, u32, JOURNAL_ENTRIES, backing.target)
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
       writeWord: this.journal.writeWord.bind(this.journal),
@@ -311,7 +323,8 @@ export class SegmentManager {
     const journal = this.journal
     journal.begin()
     try {
-      const offset = this.allocator.tryAllocate(bytes, options)
+      let offset = this.allocator.tryAllocate(bytes, options)
+      if (offset < 0 && this.growFor(bytes + (options?.align ?? 0))) offset = this.allocator.tryAllocate(bytes, options)
       if (offset < 0) this.allocator.allocate(bytes, options) // throws ENOMEM with the figures
       journal.commit()
       return offset
@@ -347,9 +360,55 @@ export class SegmentManager {
 
   // ---- figures and checks --------------------------------------------------
 
-  /** The segment's size, as validated when it was opened (the header's word could be corrupted since). */
+  /**
+   * The segment's size, read from the header (any process may have grown it)
+   * and never more than this handle maps, whatever the header's word says.
+   */
   get size(): number {
-    return this.segmentSize
+    if (this.closed) return this.segmentSize
+    return (this.segmentSize = Math.min(readSegmentSize(this.mem.u32), this.backing.buffer.byteLength))
+  }
+
+  /**
+   * Grows the segment by `extraBytes` (rounded down to 16) while other
+   * processes keep working: the new bytes are reserved first (ENOSPC, with
+   * nothing changed, when they do not fit), then the allocator's range and the
+   * header's size move under the lock, journaled, so a crash mid-way leaves
+   * the old size. Nothing is remapped: views stay valid, and every handle
+   * sees the new size at its next operation. A handle can grow the segment up
+   * to what it maps: the `maxSize` given at create (else grow it offline).
+   * Returns the new size.
+   */
+  grow(extraBytes: number): number {
+    this.assertWritable()
+    const limit = this.backing.buffer.byteLength
+    const before = this.size
+    // Reserved before taking the lock: tmpfs zeroes every new page, and the others must not wait for that.
+    this.backing.reserve?.(before, checkGrowth(extraBytes, before, limit, this.backing.target))
+    return this.mutate(() => {
+      const size = readSegmentSize(this.mem.u32)
+      const extra = checkGrowth(extraBytes, size, limit, this.backing.target)
+      if (size !== before) this.backing.reserve?.(size, extra) // another handle grew it meanwhile
+      this.growLocked(size, extra)
+      return this.size
+    })
+  }
+
+  /**
+   * Drops the free tail of the segment (never below the smallest segment
+   * size) and returns the new size. For the offline shrinkToFit, which then
+   * truncates the object: with other processes still mapping it, those
+   * pages would be gone under them.
+   */
+  protected shrinkRange(): number {
+    this.assertWritable()
+    return this.mutate(() => {
+      this.allocator.shrinkToFit()
+      const regrow = regrowthAfterShrink(this.dataStart + this.allocator.size)
+      if (regrow > 0) this.allocator.grow(regrow)
+      this.writeSize(this.dataStart + this.allocator.size)
+      return this.size
+    })
   }
 
   get freeMemory(): number {
@@ -430,6 +489,8 @@ export class SegmentManager {
         return { ok: false, problems }
       }
       if (this.journal.pending !== 0) problems.push(`journal holds ${this.journal.pending} entries of an unfinished operation`)
+      const allocatorEnd = this.dataStart + this.allocator.size
+      if (allocatorEnd > this.size || this.size - allocatorEnd >= 16) problems.push(`allocator: its range ends at ${allocatorEnd}, the header's size is ${this.size}`)
       const allocatorReport = this.allocator.checkSanity()
       if (!allocatorReport.ok) problems.push(...allocatorReport.problems.map((p: string) => `allocator: ${p}`))
       const used = this.table.check(problems, (record) => this.recordProblem(record))
@@ -517,7 +578,8 @@ export class SegmentManager {
    * relinks that node, so those bytes are saved before the caller overwrites them.
    */
   private allocateFresh(bytes: number): number {
-    const block = this.allocator.tryAllocate(bytes)
+    let block = this.allocator.tryAllocate(bytes)
+    if (block < 0 && this.growFor(bytes)) block = this.allocator.tryAllocate(bytes)
     if (block < 0) this.withTarget(() => this.allocator.allocate(bytes)) // throws ENOMEM with the figures
     const journal = this.journal
     for (let at = 0; at < FRESH_BLOCK_GUARD_BYTES; at += 4) journal.record(block + at, 4)
@@ -533,6 +595,35 @@ export class SegmentManager {
   }
 
   /** The allocator's ENOMEM, told which segment is full. */
+  /** Under the lock: the allocator's range and the header's size move by `extra` bytes, already reserved. */
+  private growLocked(size: number, extra: number): void {
+    this.allocator.grow(extra)
+    this.writeSize(size + extra)
+  }
+
+  private writeSize(size: number): void {
+    this.writeWord(SegmentHeader.SIZE_LO, size % 2 ** 32)
+    this.writeWord(SegmentHeader.SIZE_HI, Math.floor(size / 2 ** 32))
+  }
+
+  /**
+   * Under the lock, when an allocation of `bytes` failed: grows the segment
+   * by `growBy` (or `bytes` and some, if more) within what this handle maps.
+   * False when growth is off or there is no room; ENOSPC when the object's
+   * file system is full (the operation rolls back).
+   */
+  private growFor(bytes: number): boolean {
+    if (this.growBy === undefined) return false
+    const size = readSegmentSize(this.mem.u32)
+    const room = Math.min(this.backing.buffer.byteLength, MAX_SEGMENT_BYTES) - size
+    let extra = Math.min(Math.max(this.growBy, bytes + 256), room)
+    extra -= extra % 16
+    if (extra < MIN_GROWTH_BYTES) return false
+    this.backing.reserve?.(size, extra)
+    this.growLocked(size, extra)
+    return true
+  }
+
   private withTargetError(e: unknown): unknown {
     if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
       return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, { target: this.backing.target, details: e.details, cause: e })

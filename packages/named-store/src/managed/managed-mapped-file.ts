@@ -4,12 +4,14 @@ import { ShmError } from '@shmkit/errors'
 import { FileMapping, MappedRegion } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
+import { growOffline, shrinkOffline } from './offline-resize.js'
 import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
   createPartOf,
   managerOptions,
+  objectSizeFor,
   reopenOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
@@ -29,7 +31,7 @@ export class ManagedMappedFile extends SegmentManager {
   private constructor(
     readonly path: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>,
     region: MappedRegion,
   ) {
     super(backing, managerOptions(options))
@@ -75,7 +77,7 @@ export class ManagedMappedFile extends SegmentManager {
     try {
       const file = new FileMapping(path)
       let region: MappedRegion | undefined
-      const backing = createBacking(file, size, targetOf(path), () => (region = new MappedRegion(file)))
+      const backing = createBacking(file, size, targetOf(path), () => (region = new MappedRegion(file)), objectSizeFor(size, opts.maxSize))
       return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
     } catch (e) {
       FileMapping.remove(path)
@@ -101,6 +103,27 @@ export class ManagedMappedFile extends SegmentManager {
       () => ManagedMappedFile.open(path, reopenOptions(opts)),
       targetOf(path),
     )
+  }
+
+  /**
+   * Grows the segment file by `extraBytes` while no process has it open
+   * (Boost's static `grow`): the file is extended with the new bytes reserved
+   * (ENOSPC if the disk is full), then the segment takes them in. Returns the
+   * new size. To grow a segment others are using, see `grow` on a handle.
+   */
+  static grow(path: string, extraBytes: number): number {
+    checkPath(path)
+    return growOffline(() => ManagedMappedFile.open(path), () => new FileMapping(path), extraBytes, targetOf(path))
+  }
+
+  /**
+   * Drops the segment's free tail while no process has it open (Boost's
+   * static `shrink_to_fit`) and truncates the file to the new size, which is
+   * returned. Processes that still map it would lose those pages under them.
+   */
+  static shrinkToFit(path: string): number {
+    checkPath(path)
+    return shrinkOffline(() => ManagedMappedFile.open(path), (seg) => seg.shrinkRange(), () => new FileMapping(path))
   }
 
   static remove(path: string): boolean {
