@@ -64,11 +64,11 @@ export class RbTreeBestFit implements TreeHost {
         ? options.writeWord
         : hook === undefined
         ? (byteOffset, value) => {
-            this.u32[byteOffset >> 2] = value
+            this.u32[byteOffset >>> 2] = value
           }
         : (byteOffset, value) => {
             hook(byteOffset, 4)
-            this.u32[byteOffset >> 2] = value
+            this.u32[byteOffset >>> 2] = value
           }
   }
 
@@ -117,7 +117,7 @@ export class RbTreeBestFit implements TreeHost {
       throw new ShmError('ECORRUPT', `no allocator can start at ${start} in a buffer of ${buffer.byteLength} bytes`)
     }
     const a = new RbTreeBestFit(buffer, start, options)
-    const word = (field: number): number => a.u32[(start + field) >> 2] ?? 0
+    const word = (field: number): number => a.u32[(start + field) >>> 2] ?? 0
     if (word(AllocatorHeader.MAGIC) !== ALLOCATOR_MAGIC) throw new ShmError('ECORRUPT', `no allocator at ${start}: bad magic 0x${word(AllocatorHeader.MAGIC).toString(16)}`)
     if (word(AllocatorHeader.VERSION) !== ALLOCATOR_VERSION) {
       throw new ShmError('EVERSION', `allocator at ${start} has layout version ${word(AllocatorHeader.VERSION)}; this one reads ${ALLOCATOR_VERSION}`)
@@ -359,20 +359,20 @@ export class RbTreeBestFit implements TreeHost {
   // ---- internals -----------------------------------------------------------
 
   private word(field: number): number {
-    return this.u32[(this.start + field) >> 2] ?? 0
+    return this.u32[(this.start + field) >>> 2] ?? 0
   }
 
   /** The word at an absolute byte offset. */
   private at(byteOffset: number): number {
-    return this.u32[byteOffset >> 2] ?? 0
+    return this.u32[byteOffset >>> 2] ?? 0
   }
 
   private flags(block: number): number {
-    return this.u32[(block + Block.SIZE_FLAGS) >> 2] ?? 0
+    return this.u32[(block + Block.SIZE_FLAGS) >>> 2] ?? 0
   }
 
   private units(block: number): number {
-    return (this.u32[(block + Block.SIZE_FLAGS) >> 2] ?? 0) >>> 2
+    return (this.u32[(block + Block.SIZE_FLAGS) >>> 2] ?? 0) >>> 2
   }
 
   private isAllocated(block: number): boolean {
@@ -401,7 +401,7 @@ export class RbTreeBestFit implements TreeHost {
     const next = block + units * UNIT
     if (
       (flags & ALLOCATED) === 0 ||
-      this.u32[(block + Block.CHECK) >> 2] !== (ALLOCATED_CHECK ^ block) >>> 0 ||
+      this.u32[(block + Block.CHECK) >>> 2] !== (ALLOCATED_CHECK ^ block) >>> 0 ||
       units < MIN_UNITS ||
       next > end ||
       (this.flags(next) & PREV_ALLOCATED) === 0
@@ -475,7 +475,7 @@ export class RbTreeBestFit implements TreeHost {
     const flags = this.flags(block)
     let prevFlag = flags & PREV_ALLOCATED
     if (prevFlag === 0) {
-      const prevUnits = this.u32[(block + Block.PREV_SIZE) >> 2] ?? 0
+      const prevUnits = this.u32[(block + Block.PREV_SIZE) >>> 2] ?? 0
       const prev = block - prevUnits * UNIT
       if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
@@ -519,7 +519,7 @@ export class RbTreeBestFit implements TreeHost {
       if (nextFree) return false
       // Merging back into a free predecessor: same offset, larger size. If the
       // order allows, only its size changes; no tree links move.
-      const prevUnits = this.u32[(block + Block.PREV_SIZE) >> 2] ?? 0
+      const prevUnits = this.u32[(block + Block.PREV_SIZE) >>> 2] ?? 0
       const prev = block - prevUnits * UNIT
       if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)

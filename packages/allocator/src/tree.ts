@@ -23,10 +23,10 @@ export interface TreeHost {
   readonly rootOffset: number
 }
 
-const get = (h: TreeHost, node: number, field: number): number => h.u32[(node >> 2) + field] ?? 0
+const get = (h: TreeHost, node: number, field: number): number => h.u32[(node >>> 2) + field] ?? 0
 const put = (h: TreeHost, node: number, field: number, value: number): void => h.write(node + field * 4, value)
-const sizeKey = (h: TreeHost, node: number): number => (h.u32[(node >> 2) + 1] ?? 0) >>> 2
-const root = (h: TreeHost): number => h.u32[h.rootOffset >> 2] ?? 0
+const sizeKey = (h: TreeHost, node: number): number => (h.u32[(node >>> 2) + 1] ?? 0) >>> 2
+const root = (h: TreeHost): number => h.u32[h.rootOffset >>> 2] ?? 0
 const setRoot = (h: TreeHost, node: number): void => h.write(h.rootOffset, node)
 const isRed = (h: TreeHost, node: number): boolean => node !== 0 && get(h, node, COLOR) === RED
 
@@ -48,7 +48,7 @@ export function lowerBound(h: TreeHost, units: number): number {
   let best = 0
   for (let depth = 0; x !== 0; depth++) {
     if (depth > MAX_DEPTH) corrupt('search deeper than any valid tree')
-    const word = x >> 2
+    const word = x >>> 2
     if ((u32[word + 1] ?? 0) >>> 2 >= units) {
       best = x
       x = u32[word + LEFT] ?? 0
@@ -107,7 +107,7 @@ export function insert(h: TreeHost, z: number): void {
   for (let depth = 0; x !== 0; depth++) {
     if (depth > MAX_DEPTH) corrupt('insert path deeper than any valid tree')
     parent = x
-    const word = x >> 2
+    const word = x >>> 2
     const k = (u32[word + 1] ?? 0) >>> 2
     x = key < k || (key === k && z < x) ? (u32[word + LEFT] ?? 0) : (u32[word + RIGHT] ?? 0)
   }

@@ -1,3 +1,4 @@
+import { constants } from 'node:os'
 import { z } from 'zod'
 import { invalidArgument, ShmError } from '@shmkit/errors'
 import {
@@ -123,23 +124,49 @@ export class MappedRegion {
     return this.#buffer === undefined
   }
 
-  /** Writes dirty pages of `[offset, offset + size)` back to the object (msync). */
+  /**
+   * Writes dirty pages of `[offset, offset + size)` back to the object
+   * (msync): with `{ async: true }` it only schedules the writeback
+   * (MS_ASYNC) and returns at once; `flushAsync` waits for it without
+   * blocking the event loop.
+   */
   flush(offset = 0, size?: number, options?: { async?: boolean }): void {
+    const range = this.flushRange(offset, size)
+    if (range === undefined) return
+    if (this.#mapping.kind === 'windows') {
+      if (!kernel32().FlushViewOfFile(range.start, range.length)) throw osError('FlushViewOfFile', kernel32().GetLastError(), this.target)
+      return
+    }
+    if (posix().msync(range.start, range.length, options?.async ? MS_ASYNC : MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
+  }
+
+  /**
+   * Writes dirty pages back like `flush()` and resolves once they are
+   * written, running the msync on a worker thread so the event loop is never
+   * blocked by the disk.
+   */
+  async flushAsync(offset = 0, size?: number): Promise<void> {
+    const range = this.flushRange(offset, size)
+    if (range === undefined) return
+    if (this.#mapping.kind === 'windows') return this.flush(offset, size)
+    if ((await posix().msyncAsync(range.start, range.length, MS_SYNC)) === 0) return
+    // errno belongs to the worker thread: ask again here to learn why; if
+    // the retry succeeds the first writeback failed all the same (EIO).
+    if (posix().msync(range.start, range.length, MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
+    throw osError('msync', constants.errno.EIO, this.target)
+  }
+
+  /** The page-aligned range msync takes for `[offset, offset + size)`, or undefined when there is nothing to write. */
+  private flushRange(offset: number, size: number | undefined): { start: bigint; length: number } | undefined {
     if (this.#buffer === undefined) throw closedError(this.target)
     checkSize(offset, 'offset', 0, this.size)
     const length = size ?? this.size - offset
     checkSize(length, 'size', 0, this.size - offset)
-    if (length === 0) return
+    if (length === 0 || this.#mapping.kind === 'xsi') return undefined // System V memory has no backing file to write to
     const page = MappedRegion.pageSize
     const start = this.#address + BigInt(offset)
     const alignedStart = (start / BigInt(page)) * BigInt(page)
-    const alignedLength = Number(start - alignedStart) + length
-    if (this.#mapping.kind === 'windows') {
-      if (!kernel32().FlushViewOfFile(alignedStart, alignedLength)) throw osError('FlushViewOfFile', kernel32().GetLastError(), this.target)
-      return
-    }
-    if (this.#mapping.kind === 'xsi') return // System V memory has no backing file to write to
-    if (posix().msync(alignedStart, alignedLength, options?.async ? MS_ASYNC : MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
+    return { start: alignedStart, length: Number(start - alignedStart) + length }
   }
 
   /**

@@ -3,6 +3,8 @@ import { invalidArgument, invalidOptions } from '@shmkit/errors'
 
 /** A single koffi view cannot cover more; past it koffi aborts the whole process. */
 export const MAX_VIEW_BYTES = 2 ** 32
+/** Largest object size accepted (an off_t is 64-bit, but a JS number is exact only to 2^53). */
+export const MAX_OBJECT_BYTES = Number.MAX_SAFE_INTEGER
 /** NAME_MAX is 255 bytes and POSIX names carry a leading '/'. */
 export const MAX_NAME_BYTES = 254
 

@@ -1,7 +1,8 @@
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
-import { HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
+import { HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
+import { checkGrowth, MIN_GROWTH_BYTES, regrowthAfterShrink } from './segment/growth.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
 import { processIdentity } from './segment/identity.js'
 import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protocol.js'
@@ -63,6 +64,8 @@ export interface SegmentBacking {
    * a segment file underneath us, and touching pages past its end is SIGBUS.
    */
   currentSize?: () => number
+  /** Reserves storage for a byte range of the object (posix_fallocate), so growth is ENOSPC rather than SIGBUS later. */
+  reserve?: (offset: number, length: number) => void
 }
 
 /** Options every managed segment passes to its manager: the lock's behaviour and how often the size is checked. */
@@ -75,6 +78,12 @@ export interface SegmentManagerOptions {
    * never turn an operation into SIGBUS.
    */
   sizeCheck?: 'periodic' | 'every-operation'
+  /**
+   * Grow the segment by this many bytes (or what the allocation needs, if
+   * more) when an allocation would fail, up to what this handle maps (the
+   * `maxSize` given at create). Off by default: a full segment is ENOMEM.
+   */
+  growBy?: number
 }
 
 /**
@@ -108,7 +117,9 @@ export class SegmentManager {
   private readonly cacheViews: unknown[] = new Array<unknown>(CACHE_SLOTS).fill(undefined)
   private readonly backing: SegmentBacking
   private readonly dataStart: number
-  private readonly segmentSize: number
+  /** The size last read from the header (kept for messages after close). */
+  private segmentSize: number
+  private readonly growBy: number | undefined
   private closed = false
   /** Operations since the mapped object's size was last checked. */
   private sinceSizeCheck = 0
@@ -135,6 +146,7 @@ export class SegmentManager {
     this.dataStart = u32[SegmentHeader.ALLOCATOR_OFFSET >> 2] ?? HEADER_BYTES
     this.segmentSize = Math.min(readSegmentSize(u32), backing.buffer.byteLength)
     this.sizeCheckEvery = options.sizeCheck === 'every-operation' ? 1 : SIZE_CHECK_EVERY
+    this.growBy = options.growBy
     this.journal = new UndoJournal(this.mem.u8, u32, JOURNAL_ENTRIES, backing.target)
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
       writeWord: this.journal.writeWord.bind(this.journal),
@@ -207,11 +219,11 @@ export class SegmentManager {
     const r = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
     if (r === 0) return undefined
     const u32 = this.mem.u32
-    const isArray = ((u32[(r + Record.FLAGS) >> 2] ?? 0) & FLAG_ARRAY) !== 0
-    if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >> 2] !== elementType.fingerprintHi) {
+    const isArray = ((u32[(r + Record.FLAGS) >>> 2] ?? 0) & FLAG_ARRAY) !== 0
+    if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >>> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >>> 2] !== elementType.fingerprintHi) {
       throw this.typeMismatch(name, r, `array(${elementType.name},*)`)
     }
-    const count = u32[(r + Record.COUNT) >> 2] ?? 0
+    const count = u32[(r + Record.COUNT) >>> 2] ?? 0
     const arrayType = arrayOf(elementType, count)
     const offset = this.objectOffset(r)
     assertFits(this.mem, offset, arrayType)
@@ -277,7 +289,7 @@ export class SegmentManager {
     this.mutateIndex(() => {
       const record = this.recordOfObject(offset)
       const u32 = this.mem.u32
-      const kind = (u32[(record + Record.TAG) >> 2] ?? 0) - RECORD_MAGIC
+      const kind = (u32[(record + Record.TAG) >>> 2] ?? 0) - RECORD_MAGIC
       if (kind === RecordKind.ANONYMOUS) {
         this.allocator.deallocate(record)
         return
@@ -312,7 +324,8 @@ export class SegmentManager {
     const journal = this.journal
     journal.begin()
     try {
-      const offset = this.allocator.tryAllocate(bytes, options)
+      let offset = this.allocator.tryAllocate(bytes, options)
+      if (offset < 0 && this.growFor(bytes + (options?.align ?? 0))) offset = this.allocator.tryAllocate(bytes, options)
       if (offset < 0) this.allocator.allocate(bytes, options) // throws ENOMEM with the figures
       journal.commit()
       return offset
@@ -327,7 +340,7 @@ export class SegmentManager {
   deallocate(offset: number): void {
     this.assertWritable()
     const u32 = this.mem.u32
-    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
+    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >>> 2] ?? 0)) {
       throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
     }
     this.checkNotTruncated()
@@ -348,9 +361,55 @@ export class SegmentManager {
 
   // ---- figures and checks --------------------------------------------------
 
-  /** The segment's size, as validated when it was opened (the header's word could be corrupted since). */
+  /**
+   * The segment's size, read from the header (any process may have grown it)
+   * and never more than this handle maps, whatever the header's word says.
+   */
   get size(): number {
-    return this.segmentSize
+    if (this.closed) return this.segmentSize
+    return (this.segmentSize = Math.min(readSegmentSize(this.mem.u32), this.backing.buffer.byteLength))
+  }
+
+  /**
+   * Grows the segment by `extraBytes` (rounded down to 16) while other
+   * processes keep working: the new bytes are reserved first (ENOSPC, with
+   * nothing changed, when they do not fit), then the allocator's range and the
+   * header's size move under the lock, journaled, so a crash mid-way leaves
+   * the old size. Nothing is remapped: views stay valid, and every handle
+   * sees the new size at its next operation. A handle can grow the segment up
+   * to what it maps: the `maxSize` given at create (else grow it offline).
+   * Returns the new size.
+   */
+  grow(extraBytes: number): number {
+    this.assertWritable()
+    const limit = this.backing.buffer.byteLength
+    const before = this.size
+    // Reserved before taking the lock: tmpfs zeroes every new page, and the others must not wait for that.
+    this.backing.reserve?.(before, checkGrowth(extraBytes, before, limit, this.backing.target))
+    return this.mutate(() => {
+      const size = readSegmentSize(this.mem.u32)
+      const extra = checkGrowth(extraBytes, size, limit, this.backing.target)
+      if (size !== before) this.backing.reserve?.(size, extra) // another handle grew it meanwhile
+      this.growLocked(size, extra)
+      return this.size
+    })
+  }
+
+  /**
+   * Drops the free tail of the segment (never below the smallest segment
+   * size) and returns the new size. For the offline shrinkToFit, which then
+   * truncates the object: with other processes still mapping it, those
+   * pages would be gone under them.
+   */
+  protected shrinkRange(): number {
+    this.assertWritable()
+    return this.mutate(() => {
+      this.allocator.shrinkToFit()
+      const regrow = regrowthAfterShrink(this.dataStart + this.allocator.size)
+      if (regrow > 0) this.allocator.grow(regrow)
+      this.writeSize(this.dataStart + this.allocator.size)
+      return this.size
+    })
   }
 
   get freeMemory(): number {
@@ -431,6 +490,8 @@ export class SegmentManager {
         return { ok: false, problems }
       }
       if (this.journal.pending !== 0) problems.push(`journal holds ${this.journal.pending} entries of an unfinished operation`)
+      const allocatorEnd = this.dataStart + this.allocator.size
+      if (allocatorEnd > this.size || this.size - allocatorEnd >= 16) problems.push(`allocator: its range ends at ${allocatorEnd}, the header's size is ${this.size}`)
       const allocatorReport = this.allocator.checkSanity()
       if (!allocatorReport.ok) problems.push(...allocatorReport.problems.map((p: string) => `allocator: ${p}`))
       const used = this.table.check(problems, (record) => this.recordProblem(record))
@@ -518,7 +579,8 @@ export class SegmentManager {
    * relinks that node, so those bytes are saved before the caller overwrites them.
    */
   private allocateFresh(bytes: number): number {
-    const block = this.allocator.tryAllocate(bytes)
+    let block = this.allocator.tryAllocate(bytes)
+    if (block < 0 && this.growFor(bytes)) block = this.allocator.tryAllocate(bytes)
     if (block < 0) this.withTarget(() => this.allocator.allocate(bytes)) // throws ENOMEM with the figures
     const journal = this.journal
     for (let at = 0; at < FRESH_BLOCK_GUARD_BYTES; at += 4) journal.record(block + at, 4)
@@ -534,6 +596,35 @@ export class SegmentManager {
   }
 
   /** The allocator's ENOMEM, told which segment is full. */
+  /** Under the lock: the allocator's range and the header's size move by `extra` bytes, already reserved. */
+  private growLocked(size: number, extra: number): void {
+    this.allocator.grow(extra)
+    this.writeSize(size + extra)
+  }
+
+  private writeSize(size: number): void {
+    this.writeWord(SegmentHeader.SIZE_LO, size % 2 ** 32)
+    this.writeWord(SegmentHeader.SIZE_HI, Math.floor(size / 2 ** 32))
+  }
+
+  /**
+   * Under the lock, when an allocation of `bytes` failed: grows the segment
+   * by `growBy` (or `bytes` and some, if more) within what this handle maps.
+   * False when growth is off or there is no room; ENOSPC when the object's
+   * file system is full (the operation rolls back).
+   */
+  private growFor(bytes: number): boolean {
+    if (this.growBy === undefined) return false
+    const size = readSegmentSize(this.mem.u32)
+    const room = Math.min(this.backing.buffer.byteLength, MAX_SEGMENT_BYTES) - size
+    let extra = Math.min(Math.max(this.growBy, bytes + 256), room)
+    extra -= extra % 16
+    if (extra < MIN_GROWTH_BYTES) return false
+    this.backing.reserve?.(size, extra)
+    this.growLocked(size, extra)
+    return true
+  }
+
   private withTargetError(e: unknown): unknown {
     if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
       return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, { target: this.backing.target, details: e.details, cause: e })
@@ -551,7 +642,7 @@ export class SegmentManager {
     const typeName = typeNameBytes(type)
     const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
     const u32 = this.mem.u32
-    const r = record >> 2
+    const r = record >>> 2
     u32[r + (Record.HASH >> 2)] = hash
     u32[r + (Record.TYPE_FP_LO >> 2)] = type.fingerprintLo
     u32[r + (Record.TYPE_FP_HI >> 2)] = type.fingerprintHi
@@ -564,7 +655,7 @@ export class SegmentManager {
     writeName(this.mem.u8, record + Record.NAME, name, nameBytes)
     this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
     const offset = objectOffsetOf(record, nameBytes, typeName.length)
-    u32[(offset - 4) >> 2] = record
+    u32[(offset - 4) >>> 2] = record
     if (init === undefined) this.mem.u8.fill(0, offset, offset + type.size)
     else type.store(this.mem, offset, init)
     // The tag last: until the record is complete, nothing recognises it as one.
@@ -572,7 +663,7 @@ export class SegmentManager {
     if (kind !== RecordKind.ANONYMOUS) {
       this.table.insert(hash, record)
       const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
-      this.writeWord(counter, (u32[counter >> 2] ?? 0) + 1)
+      this.writeWord(counter, (u32[counter >>> 2] ?? 0) + 1)
     }
     return type.view(this.mem, offset)
   }
@@ -583,7 +674,7 @@ export class SegmentManager {
     const record = this.table.recordAt(slot)
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
-    this.writeWord(counter, (this.mem.u32[counter >> 2] ?? 1) - 1)
+    this.writeWord(counter, (this.mem.u32[counter >>> 2] ?? 1) - 1)
     // Clear the tag so a stale offset (destroyPtr, deallocate) no longer passes for a record.
     this.writeWord(record + Record.TAG, 0)
     this.allocator.deallocate(record)
@@ -622,7 +713,7 @@ export class SegmentManager {
   /** The object's offset, once its record's type is `type` and the object fits the segment. */
   private checkedObjectOffset(name: string, record: number, type: Type): number {
     const u32 = this.mem.u32
-    if (u32[(record + Record.TYPE_FP_LO) >> 2] !== type.fingerprintLo || u32[(record + Record.TYPE_FP_HI) >> 2] !== type.fingerprintHi) {
+    if (u32[(record + Record.TYPE_FP_LO) >>> 2] !== type.fingerprintLo || u32[(record + Record.TYPE_FP_HI) >>> 2] !== type.fingerprintHi) {
       throw this.typeMismatch(name, record, type.name)
     }
     const offset = this.objectOffset(record)
@@ -735,7 +826,7 @@ export class SegmentManager {
   }
 
   private objectOffset(record: number): number {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     return objectOffsetOf(record, lengths & 0xffff, lengths >>> 16)
   }
 
@@ -744,14 +835,14 @@ export class SegmentManager {
     const u32 = this.mem.u32
     const size = this.size
     if ((record & 15) !== 0 || record < this.dataStart || record + Record.NAME > size) return `record offset ${record} out of range`
-    if (!isRecordTag(u32[(record + Record.TAG) >> 2] ?? 0)) return `no record at ${record}`
-    const lengths = u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    if (!isRecordTag(u32[(record + Record.TAG) >>> 2] ?? 0)) return `no record at ${record}`
+    const lengths = u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     const nameBytes = lengths & 0xffff
     if (nameBytes > MAX_NAME_BYTES) return `record ${record}: name of ${nameBytes} bytes`
     const offset = objectOffsetOf(record, nameBytes, lengths >>> 16)
-    const byteLength = u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
+    const byteLength = u32[(record + Record.BYTE_LENGTH) >>> 2] ?? 0
     if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
-    if (u32[(offset - 4) >> 2] !== record) return `record ${record}: object back pointer broken`
+    if (u32[(offset - 4) >>> 2] !== record) return `record ${record}: object back pointer broken`
     return undefined
   }
 
@@ -760,7 +851,7 @@ export class SegmentManager {
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < this.dataStart + Record.NAME || offset >= size || (offset & 15) !== 0) {
       throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, { target: this.backing.target })
     }
-    const record = this.mem.u32[(offset - 4) >> 2] ?? 0
+    const record = this.mem.u32[(offset - 4) >>> 2] ?? 0
     if (this.recordProblem(record) !== undefined || this.objectOffset(record) !== offset) {
       throw invalidArgument('offset', offset, 'the offset of a constructed object (none starts there)', { target: this.backing.target })
     }
@@ -768,12 +859,12 @@ export class SegmentManager {
   }
 
   private recordName(record: number): string {
-    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0) & 0xffff
+    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0) & 0xffff
     return decoder.decode(this.mem.u8.subarray(record + Record.NAME, record + Record.NAME + nameBytes))
   }
 
   private recordTypeName(record: number): string {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     const start = record + Record.NAME + (lengths & 0xffff)
     return decoder.decode(this.mem.u8.subarray(start, start + (lengths >>> 16)))
   }
@@ -784,13 +875,13 @@ export class SegmentManager {
     for (const record of this.table.records()) {
       const why = this.recordProblem(record)
       if (why !== undefined) throw new ShmError('ECORRUPT', `${this.backing.target}: ${why}`, { target: this.backing.target })
-      if ((u32[(record + Record.TAG) >> 2] ?? 0) !== RECORD_MAGIC + kind) continue
+      if ((u32[(record + Record.TAG) >>> 2] ?? 0) !== RECORD_MAGIC + kind) continue
       out.push({
         name: this.recordName(record),
         type: this.recordTypeName(record),
-        count: u32[(record + Record.COUNT) >> 2] ?? 0,
+        count: u32[(record + Record.COUNT) >>> 2] ?? 0,
         offset: this.objectOffset(record),
-        byteLength: u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0,
+        byteLength: u32[(record + Record.BYTE_LENGTH) >>> 2] ?? 0,
       })
     }
     return out

@@ -31,9 +31,13 @@ export interface PosixBindings {
   shm_open(name: string, oflag: number, mode: number): number
   shm_unlink(name: string): number
   ftruncate(fd: number, length: number): number
+  /** Returns the error number itself (0 on success), not -1 and errno. */
+  posix_fallocate(fd: number, offset: number, length: number): number
   mmap(addr: bigint | null, length: number, prot: number, flags: number, fd: number, offset: number): bigint
   munmap(addr: bigint, length: number): number
   msync(addr: bigint, length: number, flags: number): number
+  /** msync on one of koffi's worker threads: the event loop goes on while the pages are written. */
+  msyncAsync(addr: bigint, length: number, flags: number): Promise<number>
   sysconf(name: number): number
   memfd_create(name: string, flags: number): number
   fcntl(fd: number, cmd: number, arg: number): number
@@ -61,14 +65,21 @@ export function posix(): PosixBindings {
     rt = koffi.load('librt.so.1')
     shmOpen = rt.func('int shm_open(const char *name, int oflag, ...)')
   }
+  const msync = libc.func('int msync(void *addr, size_t length, int flags)')
   bindings = {
     // shm_open is variadic: on arm64 macOS a variadic mode travels on the stack, so a fixed-argument declaration would pass garbage.
     shm_open: variadicShmOpen(shmOpen),
     shm_unlink: rt.func('int shm_unlink(const char *name)'),
     ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
+    // Linux only: macOS has no posix_fallocate (callers fall back to ftruncate there).
+    posix_fallocate: process.platform === 'linux' ? libc.func('int posix_fallocate(int fd, int64_t offset, int64_t len)') : unsupported('posix_fallocate'),
     mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
     munmap: libc.func('int munmap(void *addr, size_t length)'),
-    msync: libc.func('int msync(void *addr, size_t length, int flags)'),
+    msync,
+    msyncAsync: (addr: bigint, length: number, flags: number) =>
+      new Promise<number>((resolve, reject) => {
+        msync.async(addr, length, flags, (err: unknown, result: number) => (err ? reject(err) : resolve(result)))
+      }),
     sysconf: libc.func('long sysconf(int name)'),
     memfd_create: process.platform === 'linux' ? libc.func('int memfd_create(const char *name, unsigned int flags)') : unsupported('memfd_create'),
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),

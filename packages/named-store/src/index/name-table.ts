@@ -49,7 +49,7 @@ export class NameTable {
     const table = u32[TABLE_OFFSET] ?? 0
     if (capacity === 0 || table === 0) return -1
     const mask = capacity - 1
-    const base = table >> 2
+    const base = table >>> 2
     if (((capacity & mask) !== 0) || table + capacity * SLOT_BYTES > this.host.u8.byteLength) {
       throw new ShmError('ECORRUPT', `${this.host.target}: name table (offset ${table}, ${capacity} slots) does not fit the segment`, { target: this.host.target })
     }
@@ -65,7 +65,7 @@ export class NameTable {
 
   recordAt(slot: number): number {
     const table = this.host.u32[TABLE_OFFSET] ?? 0
-    return this.host.u32[(table >> 2) + slot * 2 + 1] ?? 0
+    return this.host.u32[(table >>> 2) + slot * 2 + 1] ?? 0
   }
 
   /** Adds a record; grows the table first when it would pass its load limit. */
@@ -81,7 +81,7 @@ export class NameTable {
     const mask = capacity - 1
     let slot = hash & mask
     for (let probes = 0; probes < capacity; probes++) {
-      if ((u32[(table >> 2) + slot * 2 + 1] ?? 0) === 0) {
+      if ((u32[(table >>> 2) + slot * 2 + 1] ?? 0) === 0) {
         this.host.writeWord(table + slot * SLOT_BYTES, hash)
         this.host.writeWord(table + slot * SLOT_BYTES + 4, record)
         return
@@ -97,7 +97,7 @@ export class NameTable {
     const table = u32[TABLE_OFFSET] ?? 0
     const capacity = this.capacity
     const mask = capacity - 1
-    const base = table >> 2
+    const base = table >>> 2
     let hole = slot
     let next = (hole + 1) & mask
     for (let probes = 0; probes < capacity; probes++) {
@@ -128,7 +128,7 @@ export class NameTable {
     const out: number[] = []
     if (table === 0 || table + capacity * SLOT_BYTES > this.host.u8.byteLength) return out
     for (let slot = 0; slot < capacity; slot++) {
-      const record = u32[(table >> 2) + slot * 2 + 1] ?? 0
+      const record = u32[(table >>> 2) + slot * 2 + 1] ?? 0
       if (record !== 0) out.push(record)
     }
     return out
@@ -147,7 +147,7 @@ export class NameTable {
     let used = 0
     const seen = new Set<number>()
     for (let slot = 0; slot < capacity; slot++) {
-      const record = u32[(table >> 2) + slot * 2 + 1] ?? 0
+      const record = u32[(table >>> 2) + slot * 2 + 1] ?? 0
       if (record === 0) continue
       used++
       if (seen.has(record)) problems.push(`name table: record ${record} appears twice`)
@@ -157,7 +157,7 @@ export class NameTable {
         problems.push(`name table slot ${slot}: ${why}`)
         continue
       }
-      if (u32[(table >> 2) + slot * 2] !== u32[(record + Record.HASH) >> 2]) problems.push(`name table slot ${slot}: hash differs from record ${record}`)
+      if (u32[(table >>> 2) + slot * 2] !== u32[(record + Record.HASH) >>> 2]) problems.push(`name table slot ${slot}: hash differs from record ${record}`)
     }
     return used
   }
@@ -166,8 +166,8 @@ export class NameTable {
     const u8 = this.host.u8
     const u32 = this.host.u32
     if (record + Record.NAME > u8.byteLength || (record & 3) !== 0) return false
-    if (u32[(record + Record.TAG) >> 2] !== RECORD_MAGIC + kind) return false
-    const nameBytes = (u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0) & 0xffff
+    if (u32[(record + Record.TAG) >>> 2] !== RECORD_MAGIC + kind) return false
+    const nameBytes = (u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0) & 0xffff
     const start = record + Record.NAME
     if (start + nameBytes > u8.byteLength) return false
     // ASCII names compare code unit to byte, without encoding.
@@ -196,13 +196,13 @@ export class NameTable {
     const u32 = host.u32
     const mask = capacity - 1
     for (let old = 0; old < oldCapacity && oldTable !== 0; old++) {
-      const record = u32[(oldTable >> 2) + old * 2 + 1] ?? 0
+      const record = u32[(oldTable >>> 2) + old * 2 + 1] ?? 0
       if (record === 0) continue
-      const hash = u32[(oldTable >> 2) + old * 2] ?? 0
+      const hash = u32[(oldTable >>> 2) + old * 2] ?? 0
       let slot = hash & mask
-      while ((u32[(table >> 2) + slot * 2 + 1] ?? 0) !== 0) slot = (slot + 1) & mask
-      u32[(table >> 2) + slot * 2] = hash
-      u32[(table >> 2) + slot * 2 + 1] = record
+      while ((u32[(table >>> 2) + slot * 2 + 1] ?? 0) !== 0) slot = (slot + 1) & mask
+      u32[(table >>> 2) + slot * 2] = hash
+      u32[(table >>> 2) + slot * 2 + 1] = record
     }
     host.writeWord(SegmentHeader.TABLE_OFFSET, table)
     host.writeWord(SegmentHeader.TABLE_CAPACITY, capacity)

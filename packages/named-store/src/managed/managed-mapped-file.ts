@@ -1,14 +1,17 @@
 import { closeSync, ftruncateSync, openSync, unlinkSync } from 'node:fs'
+import { z } from 'zod'
 import { ShmError } from '@shmkit/errors'
 import { FileMapping, MappedRegion } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
+import { growOffline, shrinkOffline } from './offline-resize.js'
 import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
   createPartOf,
   managerOptions,
+  objectSizeFor,
   reopenOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
@@ -19,15 +22,35 @@ import {
 } from './options.js'
 
 const targetOf = (path: string): string => `file "${path}"`
+const flushOptionsSchema = z.object({ async: z.boolean().optional() }).strict()
 
 /** A managed segment in a regular file: it outlives reboots. Boost's `managed_mapped_file`. */
 export class ManagedMappedFile extends SegmentManager {
+  readonly #region: MappedRegion
+
   private constructor(
     readonly path: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>,
+    region: MappedRegion,
   ) {
     super(backing, managerOptions(options))
+    this.#region = region
+  }
+
+  /**
+   * Writes the segment's modified pages to the file (msync), Boost's
+   * `flush()`: when it returns they are on disk. `{ async: true }` only
+   * schedules the writeback and returns at once (MS_ASYNC). ECLOSED after close().
+   */
+  flush(options?: { async?: boolean }): void {
+    const { async = false } = parseOptions(flushOptionsSchema, options, 'options', targetOf(this.path))
+    this.#region.flush(0, undefined, { async })
+  }
+
+  /** Like `flush()`, but the msync runs on a worker thread: the promise resolves once the pages are on disk, and the event loop never waits for the disk. */
+  flushAsync(): Promise<void> {
+    return this.#region.flushAsync()
   }
 
   /** Creates the file (EEXIST if it exists) with `size` bytes and formats it. */
@@ -53,7 +76,9 @@ export class ManagedMappedFile extends SegmentManager {
     closeSync(fd)
     try {
       const file = new FileMapping(path)
-      return new ManagedMappedFile(path, createBacking(file, size, targetOf(path), () => new MappedRegion(file)), opts)
+      let region: MappedRegion | undefined
+      const backing = createBacking(file, size, targetOf(path), () => (region = new MappedRegion(file)), objectSizeFor(size, opts.maxSize))
+      return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
     } catch (e) {
       FileMapping.remove(path)
       throw e
@@ -65,8 +90,9 @@ export class ManagedMappedFile extends SegmentManager {
     checkPath(path)
     const readOnly = opts.readOnly ?? false
     const file = new FileMapping(path, { readOnly })
-    const backing = openBacking(file, targetOf(path), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(file, { readOnly }))
-    return new ManagedMappedFile(path, backing, opts)
+    let region: MappedRegion | undefined
+    const backing = openBacking(file, targetOf(path), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => (region = new MappedRegion(file, { readOnly })))
+    return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
   }
 
   static openOrCreate(path: string, size: number, options?: OpenOrCreateOptions): ManagedMappedFile {
@@ -77,6 +103,27 @@ export class ManagedMappedFile extends SegmentManager {
       () => ManagedMappedFile.open(path, reopenOptions(opts)),
       targetOf(path),
     )
+  }
+
+  /**
+   * Grows the segment file by `extraBytes` while no process has it open
+   * (Boost's static `grow`): the file is extended with the new bytes reserved
+   * (ENOSPC if the disk is full), then the segment takes them in. Returns the
+   * new size. To grow a segment others are using, see `grow` on a handle.
+   */
+  static grow(path: string, extraBytes: number): number {
+    checkPath(path)
+    return growOffline(() => ManagedMappedFile.open(path), () => new FileMapping(path), extraBytes, targetOf(path))
+  }
+
+  /**
+   * Drops the segment's free tail while no process has it open (Boost's
+   * static `shrink_to_fit`) and truncates the file to the new size, which is
+   * returned. Processes that still map it would lose those pages under them.
+   */
+  static shrinkToFit(path: string): number {
+    checkPath(path)
+    return shrinkOffline(() => ManagedMappedFile.open(path), (seg) => seg.shrinkRange(), () => new FileMapping(path))
   }
 
   static remove(path: string): boolean {

@@ -1,12 +1,14 @@
 import { MappedRegion, SharedMemoryObject } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
+import { growOffline, shrinkOffline } from './offline-resize.js'
 import {
   checkSegmentSize,
   createOptionsSchema,
   DEFAULT_OPEN_TIMEOUT_MS,
   createPartOf,
   managerOptions,
+  objectSizeFor,
   reopenOptions,
   openOptionsSchema,
   openOrCreateOptionsSchema,
@@ -26,7 +28,7 @@ export class ManagedSharedMemory extends SegmentManager {
   private constructor(
     readonly name: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>,
   ) {
     super(backing, managerOptions(options))
   }
@@ -37,14 +39,9 @@ export class ManagedSharedMemory extends SegmentManager {
     checkSegmentSize(size)
     const shm = SharedMemoryObject.create(name, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
-      shm.truncate(size)
-    } catch (e) {
-      shm.close()
-      SharedMemoryObject.remove(name)
-      throw e
-    }
-    try {
-      return new ManagedSharedMemory(name, createBacking(shm, size, targetOf(name), () => new MappedRegion(shm)), opts)
+      // createBacking sizes the object with its storage reserved, then formats it.
+      const objectSize = objectSizeFor(size, opts.maxSize)
+      return new ManagedSharedMemory(name, createBacking(shm, size, targetOf(name), () => new MappedRegion(shm), objectSize), opts)
     } catch (e) {
       SharedMemoryObject.remove(name)
       throw e
@@ -69,6 +66,25 @@ export class ManagedSharedMemory extends SegmentManager {
       () => ManagedSharedMemory.open(name, reopenOptions(opts)),
       targetOf(name),
     )
+  }
+
+  /**
+   * Grows the segment by `extraBytes` while no process has it open (Boost's
+   * static `grow`): the object is extended with the new bytes reserved
+   * (ENOSPC if they do not fit), then the segment takes them in. Returns the
+   * new size. To grow a segment others are using, see `grow` on a handle.
+   */
+  static grow(name: string, extraBytes: number): number {
+    return growOffline(() => ManagedSharedMemory.open(name), () => SharedMemoryObject.open(name), extraBytes, targetOf(name))
+  }
+
+  /**
+   * Drops the segment's free tail while no process has it open (Boost's
+   * static `shrink_to_fit`): the object is truncated to the new size, which
+   * is returned. Processes that still map it would lose those pages under them.
+   */
+  static shrinkToFit(name: string): number {
+    return shrinkOffline(() => ManagedSharedMemory.open(name), (seg) => seg.shrinkRange(), () => SharedMemoryObject.open(name))
   }
 
   /** Removes the name; processes that have it open keep their mapping. */

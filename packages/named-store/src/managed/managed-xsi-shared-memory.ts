@@ -1,4 +1,4 @@
-import { ShmError } from '@shmkit/errors'
+import { invalidArgument, ShmError } from '@shmkit/errors'
 import { MappedRegion, XsiSharedMemory } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
@@ -33,6 +33,9 @@ export class ManagedXsiSharedMemory extends SegmentManager {
   static create(key: number, size: number, options?: Omit<CreateOptions, 'mode'> & { mode?: number }): ManagedXsiSharedMemory {
     const opts = parseOptions(createOptionsSchema, options, 'options', targetOf(key))
     checkSegmentSize(size)
+    if (opts.maxSize !== undefined && opts.maxSize !== size) {
+      throw invalidArgument('options.maxSize', opts.maxSize, `left out (or ${size}): a System V segment keeps the size shmget gave it, so it cannot grow`, { target: targetOf(key) })
+    }
     const xsi = XsiSharedMemory.create(key, size, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
       return new ManagedXsiSharedMemory(key, xsi.shmid, createBacking(xsi, size, targetOf(key), () => new MappedRegion(xsi)), opts)

@@ -9,6 +9,10 @@ import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 export interface MappableSource {
   readonly size: number
   close(): void
+  /** Reserves storage for a byte range (posix_fallocate); absent where memory is committed another way (XSI, Windows). */
+  reserve?(offset: number, length: number): void
+  /** Sets the object's size (sparse: nothing reserved). */
+  truncate?(bytes: number): void
 }
 
 function backingOf(region: MappedRegion, source: MappableSource, target: string): SegmentBacking {
@@ -22,13 +26,22 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
       source.close()
     },
     currentSize: () => source.size,
+    ...(source.reserve === undefined ? {} : { reserve: (offset: number, length: number) => source.reserve?.(offset, length) }),
   }
 }
 
-/** Formats a freshly sized source and returns its backing; closes the source on failure. */
-export function createBacking(source: MappableSource, size: number, target: string, map: () => MappedRegion): SegmentBacking {
+/**
+ * Reserves storage for a fresh source, formats it and returns its backing;
+ * closes the source on failure. The reservation comes first: a full tmpfs or
+ * disk is ENOSPC here, never SIGBUS at the first touch of an unbacked page.
+ * With `objectSize` > `size` the object is that large (sparse past `size`),
+ * so every process maps room the segment can grow into without remapping.
+ */
+export function createBacking(source: MappableSource, size: number, target: string, map: () => MappedRegion, objectSize = size): SegmentBacking {
   let region: MappedRegion | undefined
   try {
+    if (objectSize > size) source.truncate?.(objectSize)
+    source.reserve?.(0, size)
     region = map()
     SegmentManager.format(region.buffer, size, target)
     return backingOf(region, source, target)

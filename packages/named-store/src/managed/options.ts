@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { invalidArgument, invalidOptions } from '@shmkit/errors'
+import { MIN_GROWTH_BYTES } from '../segment/growth.js'
 import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../segment/header.js'
 
 const lockOptions = z
@@ -10,6 +11,8 @@ const lockOptions = z
   .strict()
 
 const sizeCheck = z.enum(['periodic', 'every-operation'])
+/** Automatic growth step (see SegmentManagerOptions.growBy). */
+const growBy = z.number().int().min(MIN_GROWTH_BYTES).max(MAX_SEGMENT_BYTES)
 
 export const createOptionsSchema = z
   .object({
@@ -17,6 +20,13 @@ export const createOptionsSchema = z
     mode: z.number().int().min(0).max(0o777).optional(),
     lock: lockOptions.optional(),
     sizeCheck: sizeCheck.optional(),
+    /**
+     * Size of the object, and of every process's mapping, when more than
+     * `size`: room the segment can grow into online (`grow`, `growBy`).
+     * Only `size` bytes are reserved; the rest costs address space only.
+     */
+    maxSize: z.number().int().min(MIN_SEGMENT_BYTES).max(MAX_SEGMENT_BYTES).optional(),
+    growBy: growBy.optional(),
   })
   .strict()
 
@@ -27,6 +37,7 @@ export const openOptionsSchema = z
     timeoutMs: z.number().int().min(0).max(600_000).optional(),
     lock: lockOptions.optional(),
     sizeCheck: sizeCheck.optional(),
+    growBy: growBy.optional(),
   })
   .strict()
 
@@ -41,11 +52,15 @@ export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
 
 export const DEFAULT_OPEN_TIMEOUT_MS = 1000
 
-type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck'>
+type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>
 
 /** The segment manager's part of parsed options (only what was given): what every managed kind passes to its base. */
 export function managerOptions(opts: ManagerOptions): ManagerOptions {
-  return { ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }
+  return {
+    ...(opts.lock === undefined ? {} : { lock: opts.lock }),
+    ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }),
+    ...(opts.growBy === undefined ? {} : { growBy: opts.growBy }),
+  }
 }
 
 /** The create options an openOrCreate passes on when it creates the segment. */
@@ -75,4 +90,11 @@ export function checkSegmentSize(size: unknown): number {
     throw invalidArgument('size', size, `an integer number of bytes from ${MIN_SEGMENT_BYTES} to ${MAX_SEGMENT_BYTES}`)
   }
   return size
+}
+
+/** The object size a create asks for: `maxSize` when given (at least `size`), else `size`. */
+export function objectSizeFor(size: number, maxSize: number | undefined): number {
+  if (maxSize === undefined) return size
+  if (maxSize < size) throw invalidArgument('options.maxSize', maxSize, `at least the segment's size (${size}) and at most ${MAX_SEGMENT_BYTES}`)
+  return maxSize
 }

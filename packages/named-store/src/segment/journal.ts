@@ -58,11 +58,11 @@ export class UndoJournal {
         const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
         u32[entry] = offset
         u32[entry + 1] = 4
-        u32[entry + 2] = u32[offset >> 2] ?? 0
+        u32[entry + 2] = u32[offset >>> 2] ?? 0
         u32[COUNT] = count + 1
       }
     }
-    u32[offset >> 2] = value
+    u32[offset >>> 2] = value
   }
 
   /** Saves the `length` bytes at `offset` before they change. */
@@ -75,7 +75,7 @@ export class UndoJournal {
       const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
       u32[entry] = offset
       u32[entry + 1] = 4
-      u32[entry + 2] = u32[offset >> 2] ?? 0
+      u32[entry + 2] = u32[offset >>> 2] ?? 0
       // Publish after the entry is complete: a crash between the two leaves an
       // unpublished entry whose write has not happened yet either.
       u32[COUNT] = count + 1
@@ -97,8 +97,8 @@ export class UndoJournal {
       const chunk = Math.min(8, length - done)
       const entry = ENTRIES + count * JOURNAL_ENTRY_BYTES
       const at = offset + done
-      u32[entry >> 2] = at
-      u32[(entry >> 2) + 1] = chunk
+      u32[entry >>> 2] = at
+      u32[(entry >>> 2) + 1] = chunk
       for (let i = 0; i < chunk; i++) this.u8[entry + 8 + i] = this.u8[at + i] ?? 0
       count++
       u32[COUNT] = count
@@ -117,8 +117,8 @@ export class UndoJournal {
     const size = this.u8.byteLength
     for (let i = count - 1; i >= 0; i--) {
       const entry = ENTRIES + i * JOURNAL_ENTRY_BYTES
-      const at = u32[entry >> 2] ?? 0
-      const chunk = u32[(entry >> 2) + 1] ?? 0
+      const at = u32[entry >>> 2] ?? 0
+      const chunk = u32[(entry >>> 2) + 1] ?? 0
       // A torn or hostile entry must not write outside the segment, over the
       // lock or over the journal itself.
       if (chunk === 0 || chunk > 8) continue

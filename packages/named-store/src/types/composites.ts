@@ -65,11 +65,11 @@ export class StringType extends BaseType<ScalarView<string>, string> {
       return
     }
     const { written } = encoder.encodeInto(value as string, mem.u8.subarray(offset + 4, offset + 4 + this.maxBytes))
-    mem.u32[offset >> 2] = written
+    mem.u32[offset >>> 2] = written
   }
   read(mem: SegmentMemory, offset: number): string {
     // A corrupt length must not read past this object.
-    const length = Math.min(mem.u32[offset >> 2] ?? 0, this.maxBytes)
+    const length = Math.min(mem.u32[offset >>> 2] ?? 0, this.maxBytes)
     return decoder.decode(mem.u8.subarray(offset + 4, offset + 4 + length))
   }
   view(mem: SegmentMemory, offset: number): ScalarView<string> {
@@ -184,10 +184,10 @@ export class PtrType<T extends Type> extends BaseType<ScalarView<number>, number
     return offset === undefined ? [{ path, message: `expected an offset (an integer from 0 to ${2 ** 32 - 1}) or a view, got ${describe(value)}` }] : NO_ISSUES
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
-    mem.u32[offset >> 2] = offsetOf(value) ?? 0
+    mem.u32[offset >>> 2] = offsetOf(value) ?? 0
   }
   read(mem: SegmentMemory, offset: number): number {
-    return mem.u32[offset >> 2] ?? 0
+    return mem.u32[offset >>> 2] ?? 0
   }
   view(mem: SegmentMemory, offset: number): ScalarView<number> {
     return new PtrView(this, mem, offset)

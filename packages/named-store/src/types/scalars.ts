@@ -83,24 +83,24 @@ function intType<N extends string>(name: N, key: NumberArrayKey, size: number, m
     get value(): number {
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
-      return (mem[key] as Int32Array)[this.offset >> shift] as number
+      return (mem[key] as Int32Array)[this.offset >>> shift] as number
     }
     set value(v: number) {
       checkWrite(this.mem)
       if (check(v) !== undefined) fail(v, 'value')
-      ;(this.mem[key] as Int32Array)[this.offset >> shift] = v
+      ;(this.mem[key] as Int32Array)[this.offset >>> shift] = v
     }
     add(n: number): number {
       checkWrite(this.mem)
       // Atomics wraps modulo 2^bits; a non-safe integer has already lost its low bits.
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) failAdd(n)
-      return Atomics.add(this.mem[key] as Int32Array, this.offset >> shift, n)
+      return Atomics.add(this.mem[key] as Int32Array, this.offset >>> shift, n)
     }
     compareExchange(expected: number, replacement: number): number {
       checkWrite(this.mem)
       if (check(expected) !== undefined) fail(expected, 'expected')
       if (check(replacement) !== undefined) fail(replacement, 'replacement')
-      return Atomics.compareExchange(this.mem[key] as Int32Array, this.offset >> shift, expected, replacement)
+      return Atomics.compareExchange(this.mem[key] as Int32Array, this.offset >>> shift, expected, replacement)
     }
     toJSON(): number {
       return this.value
@@ -112,9 +112,9 @@ function intType<N extends string>(name: N, key: NumberArrayKey, size: number, m
     size,
     check,
     (mem, offset, value) => {
-      ;(mem[key] as Int32Array)[offset >> shift] = value as number
+      ;(mem[key] as Int32Array)[offset >>> shift] = value as number
     },
-    (mem, offset) => (mem[key] as Int32Array)[offset >> shift] as number,
+    (mem, offset) => (mem[key] as Int32Array)[offset >>> shift] as number,
     IntView,
   )
 }
@@ -138,25 +138,25 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     get value(): bigint {
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
-      return (mem[key] as BigInt64Array)[this.offset >> 3] as bigint
+      return (mem[key] as BigInt64Array)[this.offset >>> 3] as bigint
     }
     set value(v: bigint) {
       checkWrite(this.mem)
       if (check(v) !== undefined) fail(v, 'value')
-      ;(this.mem[key] as BigInt64Array)[this.offset >> 3] = big(v)
+      ;(this.mem[key] as BigInt64Array)[this.offset >>> 3] = big(v)
     }
     add(n: bigint | number): bigint {
       checkWrite(this.mem)
       if (typeof n !== 'bigint' && !(typeof n === 'number' && Number.isSafeInteger(n))) {
         throw new ShmError('EINVAL', `invalid n: expected a bigint or safe integer (added modulo 2^64), got ${describe(n)}`, { issues: [{ path: ['n'], message: 'expected a bigint or safe integer' }] })
       }
-      return Atomics.add(this.mem[key] as BigInt64Array, this.offset >> 3, big(n))
+      return Atomics.add(this.mem[key] as BigInt64Array, this.offset >>> 3, big(n))
     }
     compareExchange(expected: bigint | number, replacement: bigint | number): bigint {
       checkWrite(this.mem)
       if (check(expected) !== undefined) fail(expected, 'expected')
       if (check(replacement) !== undefined) fail(replacement, 'replacement')
-      return Atomics.compareExchange(this.mem[key] as BigInt64Array, this.offset >> 3, big(expected), big(replacement))
+      return Atomics.compareExchange(this.mem[key] as BigInt64Array, this.offset >>> 3, big(expected), big(replacement))
     }
     toJSON(): string {
       return String(this.value)
@@ -168,9 +168,9 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     8,
     check,
     (mem, offset, value) => {
-      ;(mem[key] as BigInt64Array)[offset >> 3] = big(value)
+      ;(mem[key] as BigInt64Array)[offset >>> 3] = big(value)
     },
-    (mem, offset) => (mem[key] as BigInt64Array)[offset >> 3] as bigint,
+    (mem, offset) => (mem[key] as BigInt64Array)[offset >>> 3] as bigint,
     BigView as unknown as new (mem: SegmentMemory, offset: number) => IntegerView<bigint>,
   )
 }
@@ -187,12 +187,12 @@ function floatType<N extends string>(name: N, key: 'f32' | 'f64', size: number):
     get value(): number {
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
-      return (mem[key] as Float64Array)[this.offset >> shift] as number
+      return (mem[key] as Float64Array)[this.offset >>> shift] as number
     }
     set value(v: number) {
       checkWrite(this.mem)
       if (typeof v !== 'number') throw new ShmError('EINVAL', `invalid value: expected a number, got ${describe(v)}`, { issues: [{ path: ['value'], message: expected }] })
-      ;(this.mem[key] as Float64Array)[this.offset >> shift] = v
+      ;(this.mem[key] as Float64Array)[this.offset >>> shift] = v
     }
     toJSON(): number {
       return this.value
@@ -204,9 +204,9 @@ function floatType<N extends string>(name: N, key: 'f32' | 'f64', size: number):
     size,
     check,
     (mem, offset, value) => {
-      ;(mem[key] as Float64Array)[offset >> shift] = value as number
+      ;(mem[key] as Float64Array)[offset >>> shift] = value as number
     },
-    (mem, offset) => (mem[key] as Float64Array)[offset >> shift] as number,
+    (mem, offset) => (mem[key] as Float64Array)[offset >>> shift] as number,
     FloatView,
   )
 }
