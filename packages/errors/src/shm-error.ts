@@ -16,6 +16,10 @@ export const SHM_ERROR_CODES = [
   'ECLOSED', // use after close()
   'ETIMEDOUT', // waited too long (a lock, or a segment still being created)
   'ENOTSUP', // not available on this platform
+  'EPERM', // a lock released (or a condition waited on) by someone who does not hold it
+  'EDEADLK', // a wait that could never end: relocking a held non-recursive mutex, or waiting on memory no one else can change
+  'ENOTRECOVERABLE', // a lock whose dead owner's data was never marked consistent: unusable for good
+  'EABORTED', // an async wait ended by its AbortSignal (the signal's reason is the cause)
 ] as const
 
 /** One of the codes in {@link SHM_ERROR_CODES}. */

@@ -3,6 +3,9 @@ import { invalidArgument } from '@shmkit/errors'
 import { FUTEX_WAIT, FUTEX_WAKE, posix, SYS_FUTEX } from './bindings/posix.js'
 import { errnoName } from './errors.js'
 import type { MappedRegion } from './mapped-region.js'
+import { parse } from './validate.js'
+import { waitEngine, type AsyncWaitOptions, type AsyncWaitResult } from './wait-engine/engine.js'
+import { z } from 'zod'
 
 const futexNumber = process.platform === 'linux' ? SYS_FUTEX[process.arch] : undefined
 
@@ -87,4 +90,38 @@ export function processStartTime(pid: number): bigint | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Async waits accept at most this long a timeout (the same bound as futexWait's). */
+export const MAX_WAIT_TIMEOUT_MS = MAX_TIMEOUT_MS
+
+const asyncWaitOptionsSchema = z
+  .object({
+    timeoutMs: z.number().min(0).max(MAX_TIMEOUT_MS).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+  })
+  .strict()
+
+/** Validates the options every async wait takes (EINVAL naming each bad field). */
+export function parseAsyncWaitOptions(options: unknown): AsyncWaitOptions {
+  return parse(asyncWaitOptionsSchema, options) as AsyncWaitOptions
+}
+
+/**
+ * Waits while the 32-bit word at `byteOffset` equals `expected`, like
+ * futexWait, without blocking the event loop or libuv's thread pool: the
+ * wait engine's own thread sleeps in the kernel (futex_waitv) and the promise
+ * resolves 'woken' on a futexWake of the word, or at once if it no longer
+ * holds `expected`; 'timeout' after `timeoutMs`; rejects with EABORTED when
+ * `signal` aborts. Like any futex wait it may also resolve 'woken' spuriously:
+ * look at the word again.
+ */
+export function futexWaitAsync(region: MappedRegion, byteOffset: number, expected: number, options: AsyncWaitOptions = {}): Promise<AsyncWaitResult> {
+  const address = wordAddress(region, byteOffset)
+  if (futexNumber === undefined) throw invalidArgument('platform', process.platform, 'Linux (futex); check futexSupported first')
+  if (!Number.isInteger(expected) || expected < -(2 ** 31) || expected >= 2 ** 32) {
+    throw invalidArgument('expected', expected, 'a 32-bit integer (-2147483648 to 4294967295)')
+  }
+  // Polling (past the engine's threads) reads through region.buffer, which throws ECLOSED once the region is closed.
+  return waitEngine().waitAsync(address, expected, parseAsyncWaitOptions(options), () => Atomics.load(new Int32Array(region.buffer, byteOffset, 1), 0))
 }

@@ -4,6 +4,7 @@ import { HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSe
 import { UndoJournal } from './segment/journal.js'
 import { checkGrowth, MIN_GROWTH_BYTES, regrowthAfterShrink } from './segment/growth.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
+import { bufferWords, type WordWaiter } from './sync/word-waiter.js'
 import { processIdentity } from './segment/identity.js'
 import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protocol.js'
 import { hashName, RecordKind } from './index/name-hash.js'
@@ -57,6 +58,8 @@ export interface SegmentBacking {
   target: string
   /** How lockers block; ignored for read-only handles. */
   waiter: LockWaiter
+  /** How the sync primitives in the segment block (by the buffer's kind when absent). */
+  words?: WordWaiter
   /** Unmaps and closes whatever the backing holds. */
   release(): void
   /**
@@ -141,6 +144,7 @@ export class SegmentManager {
     this.backing = backing
     this.readOnly = backing.readOnly
     this.mem = createSegmentMemory(backing.buffer as ArrayBuffer, { readOnly: backing.readOnly, target: backing.target })
+    this.mem.words = backing.words ?? bufferWords(backing.buffer)
     const u32 = this.mem.u32
     validateHeader(u32, backing.buffer.byteLength, backing.target)
     this.dataStart = u32[SegmentHeader.ALLOCATOR_OFFSET >> 2] ?? HEADER_BYTES

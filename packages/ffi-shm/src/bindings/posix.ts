@@ -24,8 +24,19 @@ export const F_ADD_SEALS = 1033
 export const F_SEAL_SHRINK = 2
 export const FUTEX_WAIT = 0
 export const FUTEX_WAKE = 1
+/** futex_waitv(2) (Linux 5.16+): the same number on every architecture. */
+export const SYS_FUTEX_WAITV = 449
+/** futex_waitv entry flag: a 32-bit futex word (not FUTEX_PRIVATE: the words live in shared mappings). */
+export const FUTEX2_SIZE_U32 = 2
+/** At most this many words per futex_waitv call. */
+export const FUTEX_WAITV_MAX = 128
 /** syscall numbers of futex(2) per architecture. */
 export const SYS_FUTEX: Partial<Record<string, number>> = { x64: 202, arm64: 98, ia32: 240, arm: 240 }
+
+/** futex(2) through syscall(2), with fixed arguments (same registers as the variadic call). */
+export const FUTEX_PROTOTYPE = 'long syscall(long nr, void *addr, int op, int val, void *timeout, void *addr2, int val3)'
+/** futex_waitv(2) through syscall(2). The wait engine's thread declares it from this same text. */
+export const FUTEX_WAITV_PROTOTYPE = 'long syscall(long nr, void *waiters, unsigned int count, unsigned int flags, void *timeout, int clockid)'
 
 export interface PosixBindings {
   shm_open(name: string, oflag: number, mode: number): number
@@ -48,6 +59,8 @@ export interface PosixBindings {
   shmctl(shmid: number, cmd: number, buf: Uint8Array | null): number
   /** futex(2) through syscall(2), declared with fixed arguments (same registers as the variadic call). */
   syscall6(nr: number, addr: bigint, op: number, val: number, timeout: BigInt64Array | null, addr2: bigint | null, val3: number): number
+  /** futex_waitv(2): waits on up to 128 words (24-byte `struct futex_waitv` entries); returns the index woken. */
+  syscallWaitv(nr: number, waiters: Uint8Array, count: number, flags: number, timeout: BigInt64Array | null, clockid: number): number
   errno(): number
 }
 
@@ -88,7 +101,8 @@ export function posix(): PosixBindings {
     shmat: libc.func('void *shmat(int shmid, void *addr, int flags)'),
     shmdt: libc.func('int shmdt(void *addr)'),
     shmctl: libc.func('int shmctl(int shmid, int cmd, void *buf)'),
-    syscall6: libc.func('long syscall(long nr, void *addr, int op, int val, void *timeout, void *addr2, int val3)'),
+    syscall6: libc.func(FUTEX_PROTOTYPE),
+    syscallWaitv: libc.func(FUTEX_WAITV_PROTOTYPE),
     errno: () => koffi.errno(),
   } as PosixBindings
   return bindings

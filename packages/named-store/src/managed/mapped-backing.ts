@@ -3,6 +3,7 @@ import type { MappedRegion } from '@shmkit/ffi-shm'
 import { HEADER_BYTES } from '../segment/header.js'
 import { awaitInitialized, waitUntil } from '../segment/open-protocol.js'
 import { regionWaiter } from '../segment/waiters.js'
+import { regionWords } from '../sync/word-waiter.js'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 
 /** What a managed kind opens: something with a size that maps into a region. */
@@ -21,6 +22,7 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
     readOnly: region.readOnly,
     target,
     waiter: regionWaiter(region),
+    words: regionWords(region),
     release: () => {
       region.close()
       source.close()

@@ -36,7 +36,7 @@ abstract class BaseType<V, I> implements Type<V, I> {
 
 /** Which types a struct field or array element exposes as a plain value (not a nested view). */
 function isValueKind(type: Type): boolean {
-  return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes'
+  return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes' && type.kind !== 'sync'
 }
 
 /** Setters validate under a shared empty path and build the located error only when the value is bad. */
@@ -222,7 +222,7 @@ class PtrView implements ScalarView<number> {
 // ---- array(elem, n) ----------------------------------------------------------
 
 /** What `get(i)` gives: a value for scalars, strings and pointers; a view for structs, arrays and bytes. */
-export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<T> : ValueOf<T>
+export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'sync' } ? ViewOf<T> : ValueOf<T>
 
 /** The view of a `t.array(elem, n)` object: `length`, `get`, `set`, iteration, and for numeric elements a zero-copy `typed` array. */
 export interface ArrayView<T extends Type> extends Iterable<ElementOf<T>> {
@@ -427,7 +427,7 @@ export type Fields = Record<string, Type>
 export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
 /** The view of a struct object: one property per field, reading and writing the shared bytes. */
 export type StructView<F extends Fields> = {
-  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<F[K]> : ValueOf<F[K]>
+  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'sync' } ? ViewOf<F[K]> : ValueOf<F[K]>
 } & { readonly offset: number; toJSON(): Record<string, unknown> }
 
 /** One field of a struct type, where it lies and what it holds. */

@@ -1,4 +1,6 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
+import type { OwnerLiveness } from '../segment/owner.js'
+import type { WordWaiter } from '../sync/word-waiter.js'
 
 /**
  * The bytes every view reads and writes: typed arrays over the whole segment,
@@ -22,6 +24,10 @@ export interface SegmentMemory {
   closed: boolean
   /** How the segment is named in messages. */
   target: string
+  /** Who owns what (lock words hold its tokens); set by the segment manager. */
+  liveness?: OwnerLiveness
+  /** How the sync primitives sleep on and wake this memory's words (by the buffer's kind when absent). */
+  words?: WordWaiter
 }
 
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {

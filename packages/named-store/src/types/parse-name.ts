@@ -1,6 +1,7 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } from './composites.js'
 import { scalarsByName } from './scalars.js'
+import { syncTypesByName } from '../sync/by-name.js'
 import type { Type } from './type.js'
 
 const MAX_NAME = 64 * 1024
@@ -43,7 +44,7 @@ export function typeFromName(name: string): Type {
   }
   const parse = (depth: number): Type => {
     if (depth > MAX_DEPTH) fail('nested too deeply')
-    for (const [scalar, type] of Object.entries(scalarsByName)) {
+    for (const [scalar, type] of Object.entries({ ...syncTypesByName, ...scalarsByName })) {
       if (name.startsWith(scalar, at) && !/[\w(]/.test(name[at + scalar.length] ?? '')) {
         at += scalar.length
         return type
