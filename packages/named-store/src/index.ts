@@ -11,3 +11,6 @@ export { ManagedHeapMemory, ManagedExternalBuffer } from './managed/managed-heap
 export type { CreateOptions, OpenOptions, OpenOrCreateOptions } from './managed/options.js'
 export { SegmentHeader, SEGMENT_MAGIC, LAYOUT_VERSION, HEADER_BYTES, MIN_SEGMENT_BYTES, MAX_SEGMENT_BYTES } from './segment/header.js'
 export type { LockOptions } from './segment/lock.js'
+export { MessageQueue } from './messaging/message-queue.js'
+export type { ReceivedMessage, MessageQueueCreateOptions, MessageQueueOpenOptions, MessageQueueOpenOrCreateOptions } from './messaging/message-queue.js'
+export type { SendAsyncOptions, ReceiveAsyncOptions, MessageData } from './messaging/message-input.js'

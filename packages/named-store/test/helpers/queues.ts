@@ -1,0 +1,13 @@
+import { MessageQueue } from '@shmkit/named-store'
+import { uniqueName } from './segments.js'
+
+type Teardown = { teardown(fn: () => void | Promise<void>): void }
+
+/** A queue name removed when the test ends, whatever happens. */
+export function queueName(t: Teardown, prefix = 'shmkit-mq'): string {
+  const name = uniqueName(prefix)
+  t.teardown(() => {
+    MessageQueue.remove(name)
+  })
+  return name
+}
