@@ -32,7 +32,7 @@ if (role === 'subscriber') {
   console.log(`subscriber ${process.pid} (${speed}): ${FRAMES} frames, ${bad} bad`)
   process.exitCode = bad === 0 ? 0 : 1
 } else {
-  const name = `shmkit-example-frames-${process.pid}-${Date.now().toString(36)}`
+  const name = `shmkit-example-frames-${process.pid}`
   let status = 1
   try {
     using channel = ZeroCopyChannel.create(name, { slotCount: 4, slotSize: FRAME_BYTES })

@@ -38,9 +38,9 @@ if (role === 'worker') {
   }
   console.log(`worker ${process.pid}: ${done} jobs`)
 } else {
-  const suffix = `${process.pid}-${Date.now().toString(36)}`
-  const jobsQueue = `shmkit-example-jobs-${suffix}`
-  const resultsQueue = `shmkit-example-results-${suffix}`
+  // Named after this pid (the examples tests look for leftovers that way).
+  const jobsQueue = `shmkit-example-jobs-${process.pid}`
+  const resultsQueue = `shmkit-example-results-${process.pid}`
   let status = 1
   try {
     using jobs = MessageQueue.create(jobsQueue, { maxMessages: 16, maxMessageSize: 8 })

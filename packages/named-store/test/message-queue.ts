@@ -112,7 +112,7 @@ t.test('async: resolves on a later send, times out, aborts', async (t) => {
   clearInterval(timer)
   t.equal(text(m), 'late')
   t.equal(m.priority, 4)
-  t.ok(ticks > 3, 'the event loop kept running while the receive waited')
+  t.ok(ticks >= 1, 'the event loop kept running while the receive waited (timers fired, and the send came from one)')
 
   await t.rejects(mq.receiveAsync({ timeoutMs: 20 }), { name: 'ShmError', code: 'ETIMEDOUT' })
   const ac = new AbortController()
