@@ -273,7 +273,8 @@ export async function channelThroughput(payloadBytes: number, messages: number):
 
 function throughputChannelPeer(name: string, payloadBytes: number, messages: number): ThroughputResult {
   using ch = ZeroCopyChannel.open(name)
-  const sub = ch.subscriber({ wait: 'spin' })
+  // Blocking, not spinning: a spinning reader on a busy 2-core machine takes the writer's core.
+  const sub = ch.subscriber({ wait: 'block' })
   const { checksum } = makePayload(payloadBytes)
   let bad = 0
   for (let k = 1; k <= messages; k++) {
