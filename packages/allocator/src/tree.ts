@@ -8,10 +8,10 @@ import { Block, MAX_DEPTH } from './layout.js'
  * block (see Block in layout.ts) as word indexes below. Every walk is bounded
  * by MAX_DEPTH, so corrupt links end in ECORRUPT, never in a loop.
  */
-const PARENT = Block.PARENT >> 2
-const LEFT = Block.LEFT >> 2
-const RIGHT = Block.RIGHT >> 2
-const COLOR = Block.COLOR >> 2
+const PARENT = Block.PARENT >>> 2
+const LEFT = Block.LEFT >>> 2
+const RIGHT = Block.RIGHT >>> 2
+const COLOR = Block.COLOR >>> 2
 const RED = 1
 const BLACK = 0
 

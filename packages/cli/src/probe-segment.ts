@@ -31,7 +31,7 @@ export function probeSegment(target: SegmentTarget, timeoutMs: number): Probe {
     if (size < PROBE_BYTES) return { status: 'foreign', size }
     const region = new MappedRegion(raw, { readOnly: true, size: PROBE_BYTES })
     try {
-      magic = new Uint32Array(region.buffer, 0, PROBE_BYTES >> 2)[SegmentHeader.MAGIC >> 2] ?? 0
+      magic = new Uint32Array(region.buffer, 0, PROBE_BYTES >>> 2)[SegmentHeader.MAGIC >>> 2] ?? 0
     } finally {
       region.close()
     }
