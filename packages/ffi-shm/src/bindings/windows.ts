@@ -27,6 +27,8 @@ export const FILE_ATTRIBUTE_TEMPORARY = 0x100
 export const FILE_BEGIN = 0
 export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 export const STILL_ACTIVE = 259
+export const WAIT_OBJECT_0 = 0
+export const WAIT_TIMEOUT = 0x102
 
 /** koffi returns a NULL pointer as null (not 0n): every handle and view may be null on failure. */
 export interface WindowsBindings {
@@ -48,6 +50,10 @@ export interface WindowsBindings {
   /** Each time is a FILETIME (100 ns units since 1601) written into its BigUint64Array's first element. */
   GetProcessTimes(process: bigint, creation: BigUint64Array, exit: BigUint64Array, kernel: BigUint64Array, user: BigUint64Array): boolean
   GetExitCodeProcess(process: bigint, code: Uint32Array): boolean
+  /** Opens the named event, creating it (auto-reset, not signaled) if it does not exist. */
+  CreateEventW(attributes: null, manualReset: boolean, initialState: boolean, name: string): bigint | null
+  SetEvent(event: bigint): boolean
+  WaitForSingleObject(handle: bigint, milliseconds: number): number
 }
 
 let bindings: WindowsBindings | undefined
@@ -71,6 +77,9 @@ export function kernel32(): WindowsBindings {
     OpenProcess: lib.func('void * __stdcall OpenProcess(uint32_t access, bool inherit, uint32_t pid)'),
     GetProcessTimes: lib.func('bool __stdcall GetProcessTimes(void *process, void *creation, void *exit, void *kernel, void *user)'),
     GetExitCodeProcess: lib.func('bool __stdcall GetExitCodeProcess(void *process, void *code)'),
+    CreateEventW: lib.func('void * __stdcall CreateEventW(void *attributes, bool manualReset, bool initialState, const char16_t *name)'),
+    SetEvent: lib.func('bool __stdcall SetEvent(void *event)'),
+    WaitForSingleObject: lib.func('uint32_t __stdcall WaitForSingleObject(void *handle, uint32_t milliseconds)'),
   } as WindowsBindings
   return bindings
 }

@@ -12,12 +12,14 @@ export interface MappableSource {
 }
 
 function backingOf(region: MappedRegion, source: MappableSource, target: string): SegmentBacking {
+  const waiter = regionWaiter(region, target)
   return {
     buffer: region.buffer,
     readOnly: region.readOnly,
     target,
-    waiter: regionWaiter(region),
+    waiter,
     release: () => {
+      waiter.close?.()
       region.close()
       source.close()
     },
