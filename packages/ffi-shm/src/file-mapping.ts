@@ -1,9 +1,11 @@
 import { closeSync, constants, fstatSync, openSync, rmSync, statSync } from 'node:fs'
 import { z } from 'zod'
 import { invalidArgument } from '@shmkit/errors'
-import { osError } from './errors.js'
+import { fsError, osError } from './errors.js'
 import { FdObject } from './fd-object.js'
+import { selectBackend } from './platform.js'
 import { parse } from './validate.js'
+import { WindowsFile } from './windows-file.js'
 
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 
@@ -14,19 +16,22 @@ export class FileMapping extends FdObject {
   constructor(path: string, options?: { readOnly?: boolean }) {
     checkPath(path)
     const { readOnly = false } = parse(openSchema, options, describe(path))
-    let fd: number
-    try {
+    let file: number | WindowsFile
+    if (selectBackend() === 'windows') {
+      // A HANDLE of our own, not a Node descriptor: see WindowsFile.
+      file = WindowsFile.open(path, { create: false, readOnly }, describe(path))
+    } else try {
       // O_NONBLOCK: a FIFO at this path must not hang the open (a read-only
       // open of a FIFO waits for a writer); it is refused as not a regular file below.
-      fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
+      file = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
     } catch (e) {
       throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
     }
-    if (!fstatSync(fd).isFile()) {
-      closeSync(fd)
+    if (typeof file === 'number' && !fstatSync(file).isFile()) {
+      closeSync(file)
       throw invalidArgument('path', path, 'a regular file')
     }
-    super(fd, readOnly)
+    super(file, readOnly)
     this.path = path
   }
 
@@ -44,7 +49,8 @@ export class FileMapping extends FdObject {
     } catch (e) {
       const err = e as NodeJS.ErrnoException
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false
-      throw osError(err.syscall ?? 'unlink', Math.abs(err.errno ?? 5), describe(path))
+      const hint = selectBackend() === 'windows' && err.code === 'EPERM' ? 'Windows cannot delete a file while a process has it mapped: close the mappings first' : undefined
+      throw fsError(err, 'unlink', describe(path), hint)
     }
   }
 }

@@ -16,9 +16,8 @@ import {
   SHM_RDONLY,
   viewAt,
 } from './bindings/posix.js'
-import { FILE_MAP_ALL_ACCESS, FILE_MAP_COPY, FILE_MAP_READ, INVALID_HANDLE_VALUE, kernel32, PAGE_READWRITE, PAGE_WRITECOPY } from './bindings/windows.js'
-import { selectBackend } from './platform.js'
-import { closedError, osError } from './errors.js'
+import { FILE_MAP_ALL_ACCESS, FILE_MAP_COPY, FILE_MAP_READ, kernel32, PAGE_READWRITE, PAGE_WRITECOPY } from './bindings/windows.js'
+import { closedError, osError, windowsError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
 import { checkSize, MAX_VIEW_BYTES, parse } from './validate.js'
 
@@ -134,7 +133,7 @@ export class MappedRegion {
     const range = this.flushRange(offset, size)
     if (range === undefined) return
     if (this.#mapping.kind === 'windows') {
-      if (!kernel32().FlushViewOfFile(range.start, range.length)) throw osError('FlushViewOfFile', kernel32().GetLastError(), this.target)
+      if (!kernel32().FlushViewOfFile(range.start, range.length)) throw windowsError('FlushViewOfFile', kernel32().GetLastError(), this.target)
       return
     }
     if (posix().msync(range.start, range.length, options?.async ? MS_ASYNC : MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
@@ -200,15 +199,13 @@ export class MappedRegion {
 
 function mapTarget_(target: MapTarget, pageStart: number, length: number, readOnly: boolean): Mapping {
   if (target.kind === 'windows') return mapWindowsView(target.handle, pageStart, length, readOnly, target.target)
-  if (target.kind === 'fd' && selectBackend() === 'windows') {
-    // The portable object is emulated by a file (as Boost does): map it
-    // through a file mapping of the descriptor's handle. The view keeps the
-    // mapping alive, so its handle can go at once.
+  if (target.kind === 'windows-file') {
+    // A file (a mapped file, or the file that emulates a shared memory object,
+    // as Boost does): map it through an unnamed file mapping of its handle.
+    // The view keeps the mapping alive, so its handle can go at once.
     const k = kernel32()
-    const file = k._get_osfhandle(target.fd)
-    if (file === null || file === INVALID_HANDLE_VALUE) throw new ShmError('EBADF', `${target.target}: descriptor ${target.fd} has no Windows handle`, { syscall: '_get_osfhandle', target: target.target })
-    const mapping = k.CreateFileMappingW(file, null, readOnly ? PAGE_WRITECOPY : PAGE_READWRITE, 0, 0, null)
-    if (mapping === null || mapping === 0n) throw osError('CreateFileMappingW', k.GetLastError(), target.target)
+    const mapping = k.CreateFileMappingW(target.handle, null, readOnly ? PAGE_WRITECOPY : PAGE_READWRITE, 0, 0, null)
+    if (mapping === null || mapping === 0n) throw windowsError('CreateFileMappingW', k.GetLastError(), target.target)
     try {
       return mapWindowsView(mapping, pageStart, length, readOnly, target.target)
     } finally {
@@ -239,7 +236,6 @@ function mapTarget_(target: MapTarget, pageStart: number, length: number, readOn
 /**
  * Read-only views are copy-on-write (FILE_MAP_COPY), the Windows twin of
  * MAP_PRIVATE: a stray write stays in this process instead of faulting.
- * Untested: no Windows machine is available to this project.
  */
 function mapWindowsView(mapping: bigint, pageStart: number, length: number, readOnly: boolean, target: string): Mapping {
   const k = kernel32()
@@ -247,6 +243,6 @@ function mapWindowsView(mapping: bigint, pageStart: number, length: number, read
   const low = pageStart % 2 ** 32
   let base = k.MapViewOfFile(mapping, readOnly ? FILE_MAP_COPY : FILE_MAP_ALL_ACCESS, high, low, length)
   if ((base === null || base === 0n) && readOnly) base = k.MapViewOfFile(mapping, FILE_MAP_READ, high, low, length)
-  if (base === null || base === 0n) throw osError('MapViewOfFile', k.GetLastError(), target)
+  if (base === null || base === 0n) throw windowsError('MapViewOfFile', k.GetLastError(), target)
   return { kind: 'windows', base, length }
 }

@@ -1,6 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { closeSync, constants, fchmodSync, fstatSync } from 'node:fs'
 import { z } from 'zod'
 import { invalidArgument } from '@shmkit/errors'
 import { posix } from './bindings/posix.js'
@@ -8,24 +6,25 @@ import { osError } from './errors.js'
 import { FdObject } from './fd-object.js'
 import { selectBackend } from './platform.js'
 import { checkName, modeSchema, parse } from './validate.js'
+import { openEmulationFile, removeEmulationFile } from './shared-memory-emulation.js'
+import type { WindowsFile } from './windows-file.js'
 
 const createSchema = z.object({ mode: modeSchema.optional() }).strict()
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 
-/** Where Windows keeps the files that emulate POSIX shared memory objects (as Boost does). */
-const windowsFolder = (): string => join(tmpdir(), 'shmkit-shm')
 
 /**
  * A POSIX shared memory object, `shm_open("/" + name)`: Boost's
  * `shared_memory_object`, and the same object Python's
  * `multiprocessing.shared_memory` opens by that name. On Windows it is
- * emulated by a file in a temporary folder, as Boost does.
+ * emulated by a file in `%TEMP%\shmkit-shm`, as Boost emulates it by a file
+ * (see shared-memory-emulation.ts).
  */
 export class SharedMemoryObject extends FdObject {
   readonly name: string
 
-  private constructor(name: string, fd: number, readOnly: boolean) {
-    super(fd, readOnly)
+  private constructor(name: string, file: number | WindowsFile, readOnly: boolean) {
+    super(file, readOnly)
     this.name = name
   }
 
@@ -37,10 +36,10 @@ export class SharedMemoryObject extends FdObject {
   static create(name: string, options?: { mode?: number }): SharedMemoryObject {
     checkName(name)
     const { mode = 0o600 } = parse(createSchema, options, describe(name))
-    const fd = openObject(name, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, mode)
+    const file = openObject(name, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, mode)
     // The umask may have cleared bits the caller asked for; Boost sets them explicitly too.
-    if (selectBackend() === 'posix') fchmodSync(fd, mode)
-    return new SharedMemoryObject(name, fd, false)
+    if (typeof file === 'number') fchmodSync(file, mode)
+    return new SharedMemoryObject(name, file, false)
   }
 
   /** Opens an existing object; ENOENT if there is none. */
@@ -70,14 +69,7 @@ export class SharedMemoryObject extends FdObject {
   /** Removes the name; mappings that exist stay valid. False if there was none. */
   static remove(name: string): boolean {
     checkName(name)
-    if (selectBackend() === 'windows') {
-      try {
-        rmSync(join(windowsFolder(), name))
-        return true
-      } catch {
-        return false
-      }
-    }
+    if (selectBackend() === 'windows') return removeEmulationFile(name, describe(name))
     if (posix().shm_unlink('/' + name) === 0) return true
     const errno = posix().errno()
     const error = osError('shm_unlink', errno, describe(name))
@@ -91,14 +83,10 @@ function describe(name: string): string {
   return `shared memory object "${name}"`
 }
 
-function openObject(name: string, flags: number, mode: number): number {
+function openObject(name: string, flags: number, mode: number): number | WindowsFile {
   if (selectBackend() === 'windows') {
-    mkdirSync(windowsFolder(), { recursive: true })
-    try {
-      return openSync(join(windowsFolder(), name), flags, mode)
-    } catch (e) {
-      throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(name))
-    }
+    // The mode has no Windows meaning: the folder is the user's own (see emulationFolder).
+    return openEmulationFile(name, { create: (flags & constants.O_CREAT) !== 0, readOnly: (flags & 3) === constants.O_RDONLY }, describe(name))
   }
   // O_NONBLOCK: a FIFO someone made under the name must not hang a
   // read-only open; anything but a regular file is then refused.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { invalidArgument } from '@shmkit/errors'
 import { FUTEX_WAIT, FUTEX_WAKE, posix, SYS_FUTEX } from './bindings/posix.js'
+import { ERROR_INVALID_PARAMETER, kernel32, PROCESS_QUERY_LIMITED_INFORMATION, STILL_ACTIVE } from './bindings/windows.js'
 import { errnoName } from './errors.js'
 import type { MappedRegion } from './mapped-region.js'
 import { parse } from './validate.js'
@@ -75,20 +76,54 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * When the process started, in clock ticks since boot (field 22 of
- * /proc/PID/stat): with the pid, it names a process uniquely even when pids
- * are reused. undefined where /proc is missing or the process is gone.
+ * When the process started: on Linux in clock ticks since boot (field 22 of
+ * /proc/PID/stat), on Windows as a FILETIME (GetProcessTimes). With the pid,
+ * it names a process uniquely even when pids are reused. undefined where it
+ * cannot be read or the process is gone: use processStartState to tell the two apart.
  */
 export function processStartTime(pid: number): bigint | undefined {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined
+  const state = processStartState(pid)
+  return typeof state === 'bigint' ? state : undefined
+}
+
+/**
+ * A process's start time, or why there is none: 'gone' when the OS says there
+ * is no such process, 'unknown' when it exists (or may) but its start time
+ * cannot be read — a liveness check must treat 'unknown' as alive.
+ */
+export function processStartState(pid: number): bigint | 'gone' | 'unknown' {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 0xffffffff) return 'gone'
+  if (process.platform === 'win32') return windowsProcessStart(pid)
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const start = fields[19]
-    return start === undefined ? undefined : BigInt(start)
-  } catch {
-    return undefined
+    return start === undefined ? 'unknown' : BigInt(start)
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'unknown'
+  }
+}
+
+const [creation, exited, kernelTime, userTime] = [0, 1, 2, 3].map(() => new BigUint64Array(1)) as [BigUint64Array, BigUint64Array, BigUint64Array, BigUint64Array]
+const exitCode = new Uint32Array(1)
+
+/**
+ * OpenProcess + GetProcessTimes. A handle to an exited process can still be
+ * opened while someone holds one (its pid is not reused meanwhile): its exit
+ * code then says it is gone. ERROR_INVALID_PARAMETER is "no such pid";
+ * anything else (access denied: another user's elevated process) is unknown.
+ */
+function windowsProcessStart(pid: number): bigint | 'gone' | 'unknown' {
+  const k = kernel32()
+  const handle = k.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+  if (handle === null || handle === 0n) return k.GetLastError() === ERROR_INVALID_PARAMETER ? 'gone' : 'unknown'
+  try {
+    if (k.GetExitCodeProcess(handle, exitCode) && exitCode[0] !== STILL_ACTIVE) return 'gone'
+    if (!k.GetProcessTimes(handle, creation, exited, kernelTime, userTime)) return 'unknown'
+    return creation[0] ?? 'unknown'
+  } finally {
+    k.CloseHandle(handle)
   }
 }
 

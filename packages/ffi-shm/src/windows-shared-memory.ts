@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { ShmError } from '@shmkit/errors'
 import { ERROR_ALREADY_EXISTS, FILE_MAP_ALL_ACCESS, FILE_MAP_READ, INVALID_HANDLE_VALUE, kernel32, PAGE_READWRITE } from './bindings/windows.js'
-import { closedError, osError } from './errors.js'
+import { closedError, windowsError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
 import { selectBackend } from './platform.js'
 import { checkName, checkSize, parse } from './validate.js'
@@ -47,7 +47,7 @@ export class WindowsSharedMemory implements MappableObject {
     requireWindows(name)
     const k = kernel32()
     const handle = k.CreateFileMappingW(INVALID_HANDLE_VALUE, null, PAGE_READWRITE, Math.floor(size / 2 ** 32), size % 2 ** 32, name)
-    if (handle === null || handle === 0n) throw osError('CreateFileMappingW', k.GetLastError(), describe(name))
+    if (handle === null || handle === 0n) throw windowsError('CreateFileMappingW', k.GetLastError(), describe(name))
     if (k.GetLastError() === ERROR_ALREADY_EXISTS) {
       k.CloseHandle(handle)
       throw new ShmError('EEXIST', `${describe(name)} already exists`, { syscall: 'CreateFileMappingW', target: describe(name) })
@@ -62,13 +62,13 @@ export class WindowsSharedMemory implements MappableObject {
     const k = kernel32()
     const handle = k.OpenFileMappingW(readOnly ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, false, name)
     if (handle === null || handle === 0n) {
-      const e = osError('OpenFileMappingW', k.GetLastError(), describe(name))
+      const e = windowsError('OpenFileMappingW', k.GetLastError(), describe(name))
       throw e.errno === 2 ? new ShmError('ENOENT', `${describe(name)} does not exist`, { target: describe(name), errno: 2, syscall: 'OpenFileMappingW' }) : e
     }
     // The size of an opened mapping: map it whole once and ask for the region's size.
     const view = k.MapViewOfFile(handle, FILE_MAP_READ, 0, 0, 0)
     if (view === null || view === 0n) {
-      const error = osError('MapViewOfFile', k.GetLastError(), describe(name))
+      const error = windowsError('MapViewOfFile', k.GetLastError(), describe(name))
       k.CloseHandle(handle)
       throw error
     }

@@ -1,6 +1,7 @@
 // The libc surface shmkit uses, declared once as C prototypes. Loaded lazily:
 // importing the package costs nothing until a segment is opened.
 import koffi from 'koffi'
+import { ShmError } from '@shmkit/errors'
 
 /** Linux values; the BSD/macOS ones differ where noted. */
 export const PROT_READ = 1
@@ -68,6 +69,13 @@ let bindings: PosixBindings | undefined
 
 export function posix(): PosixBindings {
   if (bindings !== undefined) return bindings
+  // Reaching for libc on Windows is a caller asking for a POSIX-only feature
+  // (System V memory, memfd, futex): a typed error, not koffi's "Failed to load shared library".
+  if (process.platform === 'win32') {
+    throw new ShmError('ENOTSUP', 'this needs the POSIX C library (System V shared memory, memfd and futex do not exist on Windows)', {
+      hint: 'on Windows use SharedMemoryObject, FileMapping or WindowsSharedMemory',
+    })
+  }
   const libc = koffi.load(process.platform === 'darwin' ? 'libc.dylib' : 'libc.so.6')
   // glibc before 2.34 keeps shm_open and shm_unlink in librt.
   let rt = libc

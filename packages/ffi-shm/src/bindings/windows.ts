@@ -1,5 +1,5 @@
-// The kernel32 surface shmkit uses on Windows, declared once. Untested here
-// (no Windows machine): it type-checks, and the backend choice is tested.
+// The kernel32 surface shmkit uses on Windows, declared once. Tested under
+// Wine (`pnpm test:windows`); see the README for what Wine cannot show.
 import koffi from 'koffi'
 
 export const PAGE_READONLY = 0x02
@@ -10,7 +10,25 @@ export const FILE_MAP_READ = 0x0004
 export const FILE_MAP_ALL_ACCESS = 0x000f001f
 export const ERROR_ALREADY_EXISTS = 183
 export const ERROR_FILE_NOT_FOUND = 2
+export const ERROR_PATH_NOT_FOUND = 3
+export const ERROR_ACCESS_DENIED = 5
+export const ERROR_INVALID_PARAMETER = 87
 export const INVALID_HANDLE_VALUE = 0xffffffffffffffffn
+
+export const GENERIC_READ = 0x80000000
+export const GENERIC_WRITE = 0x40000000
+/** Every opener shares everything, so a file behaves like a POSIX object: others may open, resize and delete it. */
+export const FILE_SHARE_ALL = 0x1 | 0x2 | 0x4
+export const CREATE_NEW = 1
+export const OPEN_EXISTING = 3
+export const FILE_ATTRIBUTE_NORMAL = 0x80
+/** Keeps the pages in the cache rather than hurrying them to disk: the emulation file is memory, not storage. */
+export const FILE_ATTRIBUTE_TEMPORARY = 0x100
+export const FILE_BEGIN = 0
+export const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+export const STILL_ACTIVE = 259
+export const WAIT_OBJECT_0 = 0
+export const WAIT_TIMEOUT = 0x102
 
 /** koffi returns a NULL pointer as null (not 0n): every handle and view may be null on failure. */
 export interface WindowsBindings {
@@ -22,8 +40,20 @@ export interface WindowsBindings {
   CloseHandle(handle: bigint): boolean
   GetLastError(): number
   VirtualQuery(address: bigint, info: Uint8Array, length: number): number
-  /** The Win32 HANDLE behind a C runtime descriptor (what Node's fs.openSync returns on Windows); -1 if none. */
-  _get_osfhandle(fd: number): bigint | null
+  /** INVALID_HANDLE_VALUE (not null) on failure. */
+  CreateFileW(path: string, access: number, share: number, security: null, disposition: number, flags: number, template: null): bigint | null
+  /** Writes the size into `size[0]`. */
+  GetFileSizeEx(file: bigint, size: BigInt64Array): boolean
+  SetFilePointerEx(file: bigint, distance: bigint, newPosition: null, method: number): boolean
+  SetEndOfFile(file: bigint): boolean
+  OpenProcess(access: number, inherit: boolean, pid: number): bigint | null
+  /** Each time is a FILETIME (100 ns units since 1601) written into its BigUint64Array's first element. */
+  GetProcessTimes(process: bigint, creation: BigUint64Array, exit: BigUint64Array, kernel: BigUint64Array, user: BigUint64Array): boolean
+  GetExitCodeProcess(process: bigint, code: Uint32Array): boolean
+  /** Opens the named event, creating it (auto-reset, not signaled) if it does not exist. */
+  CreateEventW(attributes: null, manualReset: boolean, initialState: boolean, name: string): bigint | null
+  SetEvent(event: bigint): boolean
+  WaitForSingleObject(handle: bigint, milliseconds: number): number
 }
 
 let bindings: WindowsBindings | undefined
@@ -40,8 +70,16 @@ export function kernel32(): WindowsBindings {
     CloseHandle: lib.func('bool __stdcall CloseHandle(void *handle)'),
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
     VirtualQuery: lib.func('size_t __stdcall VirtualQuery(void *address, void *info, size_t length)'),
-    // Node (libuv) hands out descriptors of the shared Universal CRT.
-    _get_osfhandle: koffi.load('ucrtbase.dll').func('void *_get_osfhandle(int fd)'),
+    CreateFileW: lib.func('void * __stdcall CreateFileW(const char16_t *path, uint32_t access, uint32_t share, void *security, uint32_t disposition, uint32_t flags, void *template)'),
+    GetFileSizeEx: lib.func('bool __stdcall GetFileSizeEx(void *file, void *size)'),
+    SetFilePointerEx: lib.func('bool __stdcall SetFilePointerEx(void *file, int64_t distance, void *newPosition, uint32_t method)'),
+    SetEndOfFile: lib.func('bool __stdcall SetEndOfFile(void *file)'),
+    OpenProcess: lib.func('void * __stdcall OpenProcess(uint32_t access, bool inherit, uint32_t pid)'),
+    GetProcessTimes: lib.func('bool __stdcall GetProcessTimes(void *process, void *creation, void *exit, void *kernel, void *user)'),
+    GetExitCodeProcess: lib.func('bool __stdcall GetExitCodeProcess(void *process, void *code)'),
+    CreateEventW: lib.func('void * __stdcall CreateEventW(void *attributes, bool manualReset, bool initialState, const char16_t *name)'),
+    SetEvent: lib.func('bool __stdcall SetEvent(void *event)'),
+    WaitForSingleObject: lib.func('uint32_t __stdcall WaitForSingleObject(void *handle, uint32_t milliseconds)'),
   } as WindowsBindings
   return bindings
 }

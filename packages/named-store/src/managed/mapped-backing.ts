@@ -17,13 +17,15 @@ export interface MappableSource {
 }
 
 function backingOf(region: MappedRegion, source: MappableSource, target: string): SegmentBacking {
+  const waiter = regionWaiter(region, target)
   return {
     buffer: region.buffer,
     readOnly: region.readOnly,
     target,
-    waiter: regionWaiter(region),
+    waiter,
     words: regionWords(region),
     release: () => {
+      waiter.close?.()
       region.close()
       source.close()
     },

@@ -65,7 +65,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   ) {
     const buffer = mapping.region.buffer
     this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
-    this.core = new QueueCore(this.i32, new Uint32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region), ownerProbe(), targetOf(name))
+    this.core = new QueueCore(this.i32, new Uint32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region, targetOf(name)), ownerProbe(), targetOf(name))
   }
 
   /** Creates a queue; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */

@@ -53,7 +53,7 @@ export class ZeroCopyChannel {
     private readonly mapping: NamedMapping,
   ) {
     const buffer = mapping.region.buffer
-    this.core = new ChannelCore(new Int32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region), ownerProbe(), targetOf(name))
+    this.core = new ChannelCore(new Int32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region, targetOf(name)), ownerProbe(), targetOf(name))
   }
 
   /** Creates a channel; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */

@@ -1,5 +1,5 @@
 import { threadId } from 'node:worker_threads'
-import { currentPid, isProcessAlive, processStartTime } from '@shmkit/ffi-shm'
+import { currentPid, isProcessAlive, processStartState, processStartTime } from '@shmkit/ffi-shm'
 import type { ProcessIdentity } from './lock.js'
 
 function tagOf(start: bigint | undefined): number | undefined {
@@ -19,7 +19,10 @@ export function processIdentity(): ProcessIdentity {
     startTag: tagOf(processStartTime(pid)) ?? 0,
     thread: threadId + 1,
     isAlive: isProcessAlive,
-    startTagOf: (other) => tagOf(processStartTime(other)),
+    startTagOf: (other) => {
+      const start = processStartState(other)
+      return typeof start === 'bigint' ? (tagOf(start) ?? 'unknown') : start
+    },
   }
   return self
 }

@@ -26,8 +26,8 @@ export interface ProcessIdentity {
   /** This thread, as threadId + 1 (never 0). */
   readonly thread: number
   isAlive(pid: number): boolean
-  /** Another process's start tag; undefined if it is gone or unknown. */
-  startTagOf(pid: number): number | undefined
+  /** Another process's start tag; 'gone' if the OS says there is no such process, 'unknown' if it cannot tell (then the owner counts as alive). */
+  startTagOf(pid: number): number | 'gone' | 'unknown'
 }
 
 /** How the segment's process-shared lock waits. */
@@ -60,7 +60,10 @@ export class SegmentLock {
     private readonly target: string,
     private readonly options: LockOptions = {},
   ) {
-    this.word = (identity.pid & PID_MASK) | ((identity.startTag & TAG_MASK) << PID_BITS)
+    // A pid too large for the word (Windows pids are 32 bits) is stored as
+    // PID_MASK, "an owner nobody can check": never declared dead, never
+    // mistaken for the process whose pid its low bits would be.
+    this.word = Math.min(identity.pid, PID_MASK) | ((identity.startTag & TAG_MASK) << PID_BITS)
   }
 
   get held(): boolean {
@@ -144,6 +147,7 @@ export class SegmentLock {
 
   private ownerIsDead(observed: number): boolean {
     const pid = observed & PID_MASK
+    if (pid === PID_MASK) return false // an owner whose pid did not fit (maybe us): cannot be checked
     if (pid === this.identity.pid) {
       // Another thread of this process: alive as long as we are. This very
       // thread, though, is not waiting on itself: the word is left over (a
@@ -155,7 +159,8 @@ export class SegmentLock {
     if (!this.identity.isAlive(pid)) return true
     if (this.identity.startTag === 0) return false // no start times on this platform
     const start = this.identity.startTagOf(pid)
-    if (start === undefined) return true
+    if (start === 'gone') return true
+    if (start === 'unknown') return false // never declare an owner dead on a guess
     if ((start & TAG_MASK) !== observed >>> PID_BITS) return true
     const recorded = this.i32[OWNER_START] ?? 0
     return recorded !== 0 && recorded !== (start | 0)
