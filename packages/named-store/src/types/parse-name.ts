@@ -2,8 +2,14 @@ import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } from './composites.js'
 import { scalarsByName } from './scalars.js'
 import type { Type } from './type.js'
+import { t } from './t.js'
 
 const MAX_NAME = 64 * 1024
+const outOfLineWords: [string, Type][] = [
+  ['str', t.str()],
+  ['json', t.json()],
+  ['bytes', t.bytes()],
+]
 const MAX_DEPTH = 64
 
 /**
@@ -46,6 +52,13 @@ export function typeFromName(name: string): Type {
     for (const [scalar, type] of Object.entries(scalarsByName)) {
       if (name.startsWith(scalar, at) && !/[\w(]/.test(name[at + scalar.length] ?? '')) {
         at += scalar.length
+        return type
+      }
+    }
+    // Out-of-line types with no parameters: `str`, `json`, `bytes` (a bare word, not `bytes(n)`).
+    for (const [word, type] of outOfLineWords) {
+      if (name.startsWith(word, at) && !/[\w(]/.test(name[at + word.length] ?? '')) {
+        at += word.length
         return type
       }
     }

@@ -1,6 +1,18 @@
 import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } from './composites.js'
 import { bool, float32, float64, int16, int32, int64, int8, uint16, uint32, uint64, uint8 } from './scalars.js'
 import type { Type } from './type.js'
+import { JsonType, StrType, VarBytesType } from '../containers/blob.js'
+
+const str = new StrType()
+const varBytes = new VarBytesType()
+const json = new JsonType()
+
+/** `t.bytes()`: variable length, out of line; `t.bytes(n)`: exactly `n` bytes in place. */
+function bytes(): VarBytesType
+function bytes(n: number): BytesType
+function bytes(n?: number): BytesType | VarBytesType {
+  return n === undefined ? varBytes : new BytesType(n)
+}
 
 /** The type constructors: `t.int32`, `t.string(16)`, `t.struct({ x: t.float64 })`... */
 export const t = {
@@ -17,8 +29,15 @@ export const t = {
   bool,
   /** A UTF-8 string of at most `maxBytes` bytes. */
   string: (maxBytes: number) => new StringType(maxBytes),
-  /** `n` raw bytes, zero-copy through `.typed`. */
-  bytes: (n: number) => new BytesType(n),
+  /**
+   * `t.bytes(n)`: `n` raw bytes in place, zero-copy through `.typed`.
+   * `t.bytes()`: a byte string of any length, stored out of line and replaced as a whole on write.
+   */
+  bytes,
+  /** A UTF-8 string of any length, stored out of line and replaced as a whole on write. */
+  str: (): StrType => str,
+  /** Any JSON value, stored serialized out of line; reads parse a fresh copy. */
+  json: (): JsonType => json,
   /** `n` elements of `element`, laid out contiguously. */
   array: <T extends Type>(element: T, n: number) => new ArrayType(element, n),
   /** Fields in declaration order, C layout. */
