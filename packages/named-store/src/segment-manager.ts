@@ -9,7 +9,7 @@ import { hashName, RecordKind } from './index/name-hash.js'
 import { encodeName, NameTable, type TableHost } from './index/name-table.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
 import { SegmentHeapImpl } from './containers/heap.js'
-import { releaseOutOfLine } from './containers/release.js'
+import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
 import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 const GEN = SegmentHeader.GENERATION >> 2
@@ -238,6 +238,7 @@ export class SegmentManager {
   destroy(name: string): boolean {
     this.assertWritable()
     checkLookupName(name)
+    this.drainBeforeDestroy(name)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
 
@@ -497,6 +498,25 @@ export class SegmentManager {
 
   private mutateIndex<R>(fn: () => R): R {
     return this.mutate(fn, true)
+  }
+
+  /**
+   * Empties a container (vector, map) in bounded atomic steps before the one
+   * step that destroys it, so that step's journal stays small however big it was.
+   */
+  private drainBeforeDestroy(name: string): void {
+    // A lock-free look first: most objects are not containers, and their destroy pays nothing more.
+    const seen = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
+    if (seen === 0 || !ownsHeapByName(this.recordTypeName(seen))) return
+    // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
+    const lock = this.lock as SegmentLock
+    lock.acquire()
+    try {
+      const record = this.lookupLocked(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
+      if (record !== 0) drainOutOfLine(this.mem, this.recordTypeName(record), this.objectOffset(record))
+    } finally {
+      lock.release()
+    }
   }
 
   /** Runs under the lock after a dead owner's lock was taken over. */

@@ -16,6 +16,8 @@ export interface SegmentHeap {
   readonly canLock: boolean
   /** True while this handle holds the lock (inside an operation or `withLock`). */
   readonly holdsLock: boolean
+  /** Journal entries still free in the running operation: loops that free many blocks stop early and continue in a new step. */
+  readonly journalRoom: number
   /** Runs `fn` as one journaled operation under the lock; a nested call joins the running one. */
   mutate<R>(fn: () => R): R
   /** Runs `fn` holding the lock, not journaled (a reader that gave up on the lock-free path). */
@@ -49,6 +51,10 @@ export class SegmentHeapImpl implements SegmentHeap {
     private readonly beforeOperation: () => void,
   ) {
     this.canLock = lock !== undefined
+  }
+
+  get journalRoom(): number {
+    return this.journal.room
   }
 
   get holdsLock(): boolean {

@@ -18,3 +18,10 @@ export function releaseOutOfLine(mem: SegmentMemory, typeName: string, offset: n
   if (!ownsHeapByName(typeName)) return
   typeFromName(typeName).release?.(mem, offset)
 }
+
+/** Empties a top-level container in bounded steps before it is destroyed (see SegmentManager.destroy). */
+export function drainOutOfLine(mem: SegmentMemory, typeName: string, offset: number): void {
+  if (!/^(?:vector|map)\(/.test(typeName)) return
+  const type = typeFromName(typeName) as { drain?: (mem: SegmentMemory, offset: number) => void }
+  type.drain?.(mem, offset)
+}

@@ -103,3 +103,11 @@ export function readSlowly<R>(mem: SegmentMemory, genOffset: number, read: () =>
     sleepMs(0.2)
   }
 }
+
+/**
+ * Journal entries an operation keeps in reserve before it starts another
+ * out-of-line free or allocation: a loop over many such stops when less is
+ * left and goes on in a new atomic step (an allocator free or allocation
+ * journals a few dozen words; a struct with several strings, some hundreds).
+ */
+export const JOURNAL_RESERVE = 400

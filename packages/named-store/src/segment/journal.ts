@@ -39,6 +39,11 @@ export class UndoJournal {
     this.u32 = u32
   }
 
+  /** Entries left before the journal is full. */
+  get room(): number {
+    return this.capacity - (this.u32[COUNT] ?? 0)
+  }
+
   get pending(): number {
     return this.u32[COUNT] ?? 0
   }

@@ -428,7 +428,7 @@ function jsonValue(value: unknown): unknown {
 export type Fields = Record<string, Type>
 export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
 export type StructView<F extends Fields> = {
-  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<F[K]> : ValueOf<F[K]>
+  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'vector' } | { kind: 'map' } ? ViewOf<F[K]> : ValueOf<F[K]>
 } & { readonly offset: number; toJSON(): Record<string, unknown> }
 
 export interface StructField {
@@ -537,7 +537,10 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
     toJSON(): Record<string, unknown> {
       if (this.mem.closed) throw closedError(this.mem)
       const out: Record<string, unknown> = {}
-      for (const f of fields) out[f.name] = jsonValue(f.type.read(this.mem, this.offset + f.offset))
+      for (const f of fields) {
+        // A container's own toJSON knows its shape (a map of string keys is an object).
+        out[f.name] = f.type.kind === 'map' || f.type.kind === 'vector' ? (f.type.view(this.mem, this.offset + f.offset) as { toJSON(): unknown }).toJSON() : jsonValue(f.type.read(this.mem, this.offset + f.offset))
+      }
       return out
     }
   }

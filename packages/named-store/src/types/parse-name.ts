@@ -80,6 +80,20 @@ export function typeFromName(name: string): Type {
       expect(')')
       return build(() => new PtrType(target))
     }
+    if (name.startsWith('map(', at)) {
+      at += 4
+      const key = parse(depth + 1)
+      expect(',')
+      const value = parse(depth + 1)
+      expect(')')
+      return build(() => t.map(key, value))
+    }
+    if (name.startsWith('vector(', at)) {
+      at += 7
+      const element = parse(depth + 1)
+      expect(')')
+      return build(() => t.vector(element))
+    }
     if (name.startsWith('array(', at)) {
       at += 6
       const element = parse(depth + 1)

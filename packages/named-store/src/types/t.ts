@@ -2,6 +2,8 @@ import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } fr
 import { bool, float32, float64, int16, int32, int64, int8, uint16, uint32, uint64, uint8 } from './scalars.js'
 import type { Type } from './type.js'
 import { JsonType, StrType, VarBytesType } from '../containers/blob.js'
+import { VectorType } from '../containers/vector.js'
+import { MapType, type MapOptions } from '../containers/map.js'
 
 const str = new StrType()
 const varBytes = new VarBytesType()
@@ -40,6 +42,14 @@ export const t = {
   json: (): JsonType => json,
   /** `n` elements of `element`, laid out contiguously. */
   array: <T extends Type>(element: T, n: number) => new ArrayType(element, n),
+  /** A growable array of `element` (any fixed-size type or `t.str()`/`t.bytes()`/`t.json()`), stored out of line. */
+  vector: <T extends Type>(element: T) => new VectorType(element),
+  /**
+   * A hash map keyed by `t.str()`, `t.bytes()` or an integer type, with values
+   * of any fixed-size type or `t.str()`/`t.bytes()`/`t.json()`. With
+   * `maxEntries`, `maxBytes` or `ttl` it is a cache: LRU eviction and expiry.
+   */
+  map: <K extends Type, V extends Type>(key: K, value: V, options?: MapOptions) => new MapType(key, value, options),
   /** Fields in declaration order, C layout. */
   struct: <F extends Fields>(fields: F) => new StructType(fields),
   /** An offset pointer to a `target` in the same segment. */
