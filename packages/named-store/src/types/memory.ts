@@ -1,6 +1,7 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
 import type { OwnerLiveness } from '../segment/owner.js'
 import type { WordWaiter } from '../sync/word-waiter.js'
+import type { SegmentHeap } from '../containers/heap.js'
 
 /**
  * The bytes every view reads and writes: typed arrays over the whole segment,
@@ -28,6 +29,12 @@ export interface SegmentMemory {
   liveness?: OwnerLiveness
   /** How the sync primitives sleep on and wake this memory's words (by the buffer's kind when absent). */
   words?: WordWaiter
+  /**
+   * The segment's allocator, lock and journal, for types that keep data out of
+   * line (`t.str()`, `t.vector`, `t.map`); set by the segment manager, absent
+   * over bare memory.
+   */
+  heap?: SegmentHeap
 }
 
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {
