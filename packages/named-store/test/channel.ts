@@ -2,6 +2,7 @@
 // backpressure from a lagging subscriber, two subscribers, out-of-order
 // release, wait modes, async, one publisher, bounded subscribers.
 import t from 'tap'
+import { MappedRegion, SharedMemoryObject } from '@shmkit/ffi-shm'
 import { ShmError, ZeroCopyChannel } from '@shmkit/named-store'
 import { channelName } from './helpers/queues.js'
 
@@ -147,4 +148,32 @@ t.test('create, open, bad input', async (t) => {
     }
   })()
   t.ok(ShmError.is(e, 'ECLOSED'))
+})
+
+t.test('an object that is not a channel: ECORRUPT, never a hang', async (t) => {
+  const name = channelName(t)
+  const shm = SharedMemoryObject.create(name)
+  t.teardown(() => shm.close())
+  shm.truncate(8192)
+  t.throws(() => ZeroCopyChannel.open(name, { timeoutMs: 50 }), { code: 'ECORRUPT', message: /never finished/ }, 'a zeroed object')
+  const region = new MappedRegion(shm)
+  t.teardown(() => region.close())
+  const words = new Int32Array(region.buffer)
+  words[0] = 2
+  t.throws(() => ZeroCopyChannel.open(name, { timeoutMs: 50 }), { code: 'ECORRUPT', message: /not a shmkit channel/ })
+  const good = channelName(t)
+  ZeroCopyChannel.create(good, { slotCount: 2, slotSize: 64 }).close()
+  const src = SharedMemoryObject.open(good)
+  const goodRegion = new MappedRegion(src)
+  new Uint8Array(region.buffer).set(new Uint8Array(goodRegion.buffer).subarray(0, Math.min(8192, goodRegion.size)))
+  goodRegion.close()
+  src.close()
+  words[2] = 7
+  t.throws(() => ZeroCopyChannel.open(name, { timeoutMs: 50 }), { code: 'EVERSION' })
+  words[2] = 1
+  words[3] = 1 << 20
+  t.throws(() => ZeroCopyChannel.open(name, { timeoutMs: 50 }), { code: 'ECORRUPT', message: /impossible limits/ })
+  words[3] = 2
+  words[8] = 12345
+  t.throws(() => ZeroCopyChannel.open(name, { timeoutMs: 50 }), { code: 'ECORRUPT', message: /inconsistent/ })
 })

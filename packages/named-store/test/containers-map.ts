@@ -211,10 +211,11 @@ t.test('cache: maxBytes counts entries and their out-of-line values', async (t) 
 t.test('cache: per-entry TTL', async (t) => {
   const seg = heap(t)
   const cache = seg.construct('ttl', types.map(types.str(), types.json(), { ttl: 60_000 }))
-  cache.set('short', 'gone soon', { ttl: 30 })
+  // Long enough that a loaded machine still reads it before it expires; the check after waits past it.
+  cache.set('short', 'gone soon', { ttl: 2000 })
   cache.set('long', 'stays')
   t.equal(cache.get('short'), 'gone soon')
-  await new Promise((resolve) => setTimeout(resolve, 80))
+  await new Promise((resolve) => setTimeout(resolve, 2200))
   t.equal(cache.get('short'), undefined, 'expired entries read as absent')
   t.equal(cache.has('short'), false)
   t.equal(cache.get('long'), 'stays')

@@ -4,7 +4,7 @@
 // one and sends it back, forever, until it is killed; afterwards the parent
 // must find every token once (but the one the child held, at most), fill the
 // queue to exactly maxMessages, and never wait for a dead owner.
-// SHMKIT_MQ_KILLS sets the number of kills (8 by default: each costs a process
+// SHMKIT_MQ_KILLS sets the number of kills (5 by default: each costs a process
 // start, seconds on a loaded machine). Recovery itself is tested deterministically
 // first: a dead owner's lock word and its half-done operation are planted.
 import t from 'tap'
@@ -17,7 +17,7 @@ import { MessageQueue } from '@shmkit/named-store'
 import { QueueWord, QUEUE_HEADER_WORDS, SLOT_HEADER_BYTES, SlotState, SlotWord, queueGeometry } from '../src/messaging/queue-layout.js'
 import { queueName } from './helpers/queues.js'
 
-const KILLS = Number(process.env.SHMKIT_MQ_KILLS ?? 8)
+const KILLS = Number(process.env.SHMKIT_MQ_KILLS ?? 5)
 const MAX = 8
 const TOKENS = 5
 

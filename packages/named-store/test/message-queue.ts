@@ -137,10 +137,13 @@ t.test('for await receives in order and ends when the handle closes', async (t) 
   const name = queueName(t)
   const mq = MessageQueue.create(name, { maxMessages: 8, maxMessageSize: 8 })
   for (const s of ['1', '2', '3']) mq.send(s)
-  setTimeout(() => mq.send('4'), 20)
-  setTimeout(() => mq.close(), 80)
   const got: string[] = []
-  for await (const m of mq) got.push(text(m) as string)
+  for await (const m of mq) {
+    got.push(text(m) as string)
+    // The fourth arrives while the loop waits; closing the handle ends the loop.
+    if (got.length === 3) setTimeout(() => mq.send('4'), 10)
+    if (got.length === 4) setTimeout(() => mq.close(), 10)
+  }
   t.same(got, ['1', '2', '3', '4'])
   t.throws(() => mq.send('5'), { code: 'ECLOSED' })
   await t.rejects(mq.receiveAsync(), { code: 'ECLOSED' })
