@@ -43,16 +43,19 @@ export abstract class FdObject implements MappableObject {
     }
   }
 
+  /** Closes the descriptor; regions already mapped from it stay valid. Idempotent. */
   close(): void {
     if (this.#fd < 0) return
     closeSync(this.#fd)
     this.#fd = -1
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }
 
+  /** What `new MappedRegion(this)` maps (an internal protocol between the object kinds and MappedRegion). */
   [mapTarget](): MapTarget {
     return { kind: 'fd', fd: this.fd, size: this.size, readOnly: this.readOnly, target: this.describeSelf() }
   }

@@ -250,12 +250,14 @@ export class SegmentManager {
     return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
   }
 
+  /** The instance constructed by `unique(type)`, or undefined if there is none. */
   findUnique<T extends Type>(type: T): ViewOf<T> | undefined {
     this.assertOpen()
     checkType(type)
     return this.findRecord(type.name, RecordKind.UNIQUE, type, -1) as ViewOf<T> | undefined
   }
 
+  /** Destroys the instance of `type` made by `unique`; false if there was none. */
   destroyUnique(type: Type): boolean {
     this.assertWritable()
     checkType(type)
@@ -303,6 +305,7 @@ export class SegmentManager {
 
   // ---- raw memory ----------------------------------------------------------
 
+  /** Allocates `bytes` of raw memory (aligned to `options.align`, default 16) and returns its offset; ENOMEM with the figures when it does not fit. */
   allocate(bytes: number, options?: { align?: number }): number {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
@@ -324,6 +327,7 @@ export class SegmentManager {
     }
   }
 
+  /** Frees memory returned by `allocate`; EINVAL for an offset that is not such a block. */
   deallocate(offset: number): void {
     this.assertWritable()
     const u32 = this.mem.u32
@@ -409,6 +413,7 @@ export class SegmentManager {
     return this.readConsistently(() => this.listRecords(RecordKind.NAMED))
   }
 
+  /** True when no named, unique, anonymous object or raw allocation is left. */
   allMemoryDeallocated(): boolean {
     this.assertOpen()
     return this.readConsistently(() => this.allocator.allMemoryDeallocated())
@@ -452,6 +457,7 @@ export class SegmentManager {
     }
   }
 
+  /** Unmaps the segment; every later call, and every view taken from it, throws ECLOSED. Idempotent. */
   close(): void {
     if (this.closed) return
     this.closed = true
@@ -460,6 +466,7 @@ export class SegmentManager {
     this.backing.release()
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }

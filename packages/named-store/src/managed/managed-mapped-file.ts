@@ -60,6 +60,7 @@ export class ManagedMappedFile extends SegmentManager {
     }
   }
 
+  /** Opens and validates an existing segment file; ENOENT if there is none, ECORRUPT/EVERSION for other bytes. */
   static open(path: string, options?: OpenOptions): ManagedMappedFile {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(String(path)))
     checkPath(path)
@@ -69,6 +70,7 @@ export class ManagedMappedFile extends SegmentManager {
     return new ManagedMappedFile(path, backing, opts)
   }
 
+  /** Opens the segment file, or creates it with `size` bytes if it does not exist. */
   static openOrCreate(path: string, size: number, options?: OpenOrCreateOptions): ManagedMappedFile {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(String(path)))
     checkSegmentSize(size)
@@ -79,6 +81,7 @@ export class ManagedMappedFile extends SegmentManager {
     )
   }
 
+  /** Deletes the file; false if it did not exist. */
   static remove(path: string): boolean {
     return FileMapping.remove(path)
   }
