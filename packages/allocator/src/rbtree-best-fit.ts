@@ -153,6 +153,7 @@ export class RbTreeBestFit implements TreeHost {
     return node === 0 ? 0 : this.units(node) * UNIT
   }
 
+  /** True when every block is free again (one free block spans the range). */
   allMemoryDeallocated(): boolean {
     const root = this.word(AllocatorHeader.ROOT)
     return this.numFreeBlocks === 1 && root !== 0 && this.units(root) * UNIT === this.word(AllocatorHeader.END) - this.word(AllocatorHeader.FIRST_BLOCK)

@@ -12,7 +12,9 @@ import { parseXsiKey, resolveTarget, type SegmentTarget, type TargetOptions } fr
 
 /** Where `runCli` writes: standard output and standard error, or a test's buffers. */
 export interface CliStreams {
+  /** Standard output. */
   out(text: string): void
+  /** Standard error. */
   err(text: string): void
 }
 

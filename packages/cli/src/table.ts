@@ -1,6 +1,7 @@
 /** A column of {@link renderTable}: its header and how to show a row in it. */
 export interface Column<Row> {
   header: string
+  /** The text shown for `row` in this column. */
   cell: (row: Row) => string
   /** Numbers read best right-aligned. */
   align?: 'left' | 'right'

@@ -84,6 +84,7 @@ export abstract class FdObject implements MappableObject {
     if (errno !== 0) throw osError('posix_fallocate', errno, this.describeSelf(), errno === ENOSPC ? `${length} more bytes do not fit on the file system that holds it` : undefined)
   }
 
+  /** Closes the descriptor; regions already mapped from it stay valid. Idempotent. */
   close(): void {
     if (this.#file === undefined) return
     if (typeof this.#file === 'number') closeSync(this.#file)
@@ -91,10 +92,12 @@ export abstract class FdObject implements MappableObject {
     this.#file = undefined
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }
 
+  /** What `new MappedRegion(this)` maps (an internal protocol between the object kinds and MappedRegion). */
   [mapTarget](): MapTarget {
     const file = this.#open()
     const common = { size: this.size, readOnly: this.readOnly, target: this.describeSelf() }

@@ -10,5 +10,6 @@ export const mapTarget = Symbol('shmkit.mapTarget')
 
 /** Anything `new MappedRegion(source)` accepts. */
 export interface MappableObject {
+  /** What to map: the descriptor or handle, the size and the access (implemented by every object kind). */
   [mapTarget](): MapTarget
 }

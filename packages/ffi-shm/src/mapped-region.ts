@@ -192,6 +192,7 @@ export class MappedRegion {
     p.mmap(mapping.base, mapping.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }

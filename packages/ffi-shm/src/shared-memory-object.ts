@@ -49,6 +49,7 @@ export class SharedMemoryObject extends FdObject {
     return new SharedMemoryObject(name, openObject(name, readOnly ? constants.O_RDONLY : constants.O_RDWR, 0), readOnly)
   }
 
+  /** Opens the object, or creates it (size 0) if it does not exist. */
   static openOrCreate(name: string, options?: { mode?: number }): SharedMemoryObject {
     checkName(name)
     parse(createSchema, options, describe(name))

@@ -60,6 +60,7 @@ export function futexWake(region: MappedRegion, byteOffset: number, count: numbe
   return Math.max(0, posix().syscall6(futexNumber, address, FUTEX_WAKE, count, null, null, 0))
 }
 
+/** This process's id, as the lock word records it. */
 export function currentPid(): number {
   return process.pid
 }

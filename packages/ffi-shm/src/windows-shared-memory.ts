@@ -41,6 +41,7 @@ export class WindowsSharedMemory implements MappableObject {
     this.#size = size
   }
 
+  /** Creates a pagefile-backed mapping named `name` of `size` bytes (kernel32 `CreateFileMappingW`); EEXIST if it exists. */
   static create(name: string, size: number): WindowsSharedMemory {
     checkName(name)
     checkSize(size, 'size', 1)
@@ -55,6 +56,7 @@ export class WindowsSharedMemory implements MappableObject {
     return new WindowsSharedMemory(name, handle, false, size)
   }
 
+  /** Opens the mapping named `name` (`OpenFileMappingW`); ENOENT if there is none. */
   static open(name: string, options?: { readOnly?: boolean }): WindowsSharedMemory {
     checkName(name)
     const { readOnly = false } = parse(openSchema, options, describe(name))
@@ -83,16 +85,19 @@ export class WindowsSharedMemory implements MappableObject {
     return this.#size
   }
 
+  /** Closes this handle; Windows destroys the mapping with its last handle. */
   close(): void {
     if (this.#handle === 0n) return
     kernel32().CloseHandle(this.#handle)
     this.#handle = 0n
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }
 
+  /** What `new MappedRegion(this)` maps (an internal protocol between the object kinds and MappedRegion). */
   [mapTarget](): MapTarget {
     if (this.#handle === 0n) throw closedError(describe(this.name))
     return { kind: 'windows', handle: this.#handle, size: this.#size, readOnly: this.readOnly, target: describe(this.name) }

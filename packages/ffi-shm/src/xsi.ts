@@ -83,10 +83,12 @@ export class XsiSharedMemory implements MappableObject {
   /** Nothing to release: an XSI segment is not a descriptor. Kept for symmetry and `using`. */
   close(): void {}
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }
 
+  /** What `new MappedRegion(this)` maps (an internal protocol between the object kinds and MappedRegion). */
   [mapTarget](): MapTarget {
     return { kind: 'xsi', shmid: this.shmid, size: this.size, readOnly: this.readOnly, target: describe(this.key) }
   }

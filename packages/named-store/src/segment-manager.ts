@@ -317,6 +317,7 @@ export class SegmentManager {
 
   // ---- raw memory ----------------------------------------------------------
 
+  /** Allocates `bytes` of raw memory (aligned to `options.align`, default 16) and returns its offset; ENOMEM with the figures when it does not fit. */
   allocate(bytes: number, options?: { align?: number }): number {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
@@ -465,6 +466,7 @@ export class SegmentManager {
     return this.reader.read(ReadScope.INDEX, () => this.records.list(this.table.records(), RecordKind.NAMED))
   }
 
+  /** True when no named, unique, anonymous object or raw allocation is left. */
   allMemoryDeallocated(): boolean {
     this.assertOpen()
     this.checkSize()
@@ -496,6 +498,7 @@ export class SegmentManager {
     }
   }
 
+  /** Unmaps the segment; every later call, and every view taken from it, throws ECLOSED. Idempotent. */
   close(): void {
     if (this.closed) return
     this.closed = true
@@ -504,6 +507,7 @@ export class SegmentManager {
     this.backing.release()
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close()
   }

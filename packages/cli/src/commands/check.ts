@@ -24,6 +24,7 @@ export function checkCommand(target: SegmentTarget, output: Output): ExitCode {
   return result.ok ? ExitCode.OK : ExitCode.FAILURE
 }
 
+/** Opens the segment read-only and runs its sanity check (what `shmkit check` does). */
 export function checkTarget(target: SegmentTarget): CheckResult {
   const description = targetDescription(target)
   const probe = probeSegment(target, OPEN_TIMEOUT_MS)

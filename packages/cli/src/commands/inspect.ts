@@ -30,6 +30,7 @@ export function inspectCommand(target: SegmentTarget, output: Output): ExitCode 
   return ExitCode.OK
 }
 
+/** The text `shmkit inspect` prints for a report. */
 export function renderInspection(report: SegmentInspection): string {
   const lines: string[] = []
   lines.push(`${report.target}: ${formatBytes(report.size)}, layout version ${report.version}, lock ${describeLock(report.lock)}`)

@@ -85,6 +85,7 @@ export class ManagedMappedFile extends SegmentManager {
     }
   }
 
+  /** Opens and validates an existing segment file; ENOENT if there is none, ECORRUPT/EVERSION for other bytes. */
   static open(path: string, options?: OpenOptions): ManagedMappedFile {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(String(path)))
     checkPath(path)
@@ -95,6 +96,7 @@ export class ManagedMappedFile extends SegmentManager {
     return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
   }
 
+  /** Opens the segment file, or creates it with `size` bytes if it does not exist. */
   static openOrCreate(path: string, size: number, options?: OpenOrCreateOptions): ManagedMappedFile {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(String(path)))
     checkSegmentSize(size)
@@ -126,6 +128,7 @@ export class ManagedMappedFile extends SegmentManager {
     return shrinkOffline(() => ManagedMappedFile.open(path), (seg) => seg.shrinkRange(), () => new FileMapping(path))
   }
 
+  /** Deletes the file; false if it did not exist. */
   static remove(path: string): boolean {
     return FileMapping.remove(path)
   }

@@ -18,12 +18,14 @@ export class ManagedWindowsSharedMemory extends SegmentManager {
     super(backing)
   }
 
+  /** Creates a named Windows mapping of `size` bytes and formats it; EEXIST if it exists. */
   static create(name: string, size: number): ManagedWindowsSharedMemory {
     checkSegmentSize(size)
     const mapping = WindowsSharedMemory.create(name, size)
     return new ManagedWindowsSharedMemory(name, createBacking(mapping, size, targetOf(name), () => new MappedRegion(mapping)))
   }
 
+  /** Opens and validates an existing named Windows mapping; ENOENT if there is none. */
   static open(name: string, options?: OpenOptions): ManagedWindowsSharedMemory {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(name))
     const readOnly = opts.readOnly ?? false
@@ -31,6 +33,7 @@ export class ManagedWindowsSharedMemory extends SegmentManager {
     return new ManagedWindowsSharedMemory(name, openBacking(mapping, targetOf(name), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(mapping, { readOnly })))
   }
 
+  /** Opens the named Windows mapping, or creates it with `size` bytes. */
   static openOrCreate(name: string, size: number): ManagedWindowsSharedMemory {
     return openOrCreateWith(() => ManagedWindowsSharedMemory.create(name, size), () => ManagedWindowsSharedMemory.open(name), targetOf(name))
   }

@@ -30,6 +30,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     super(backing, managerOptions(options))
   }
 
+  /** Creates an XSI (System V) segment for `key` with `size` bytes and formats it; EEXIST if the key is taken. */
   static create(key: number, size: number, options?: Omit<CreateOptions, 'mode'> & { mode?: number }): ManagedXsiSharedMemory {
     const opts = parseOptions(createOptionsSchema, options, 'options', targetOf(key))
     checkSegmentSize(size)
@@ -45,6 +46,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     }
   }
 
+  /** Opens and validates the XSI segment of `key`; ENOENT if there is none. */
   static open(key: number, options?: OpenOptions): ManagedXsiSharedMemory {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(key))
     const readOnly = opts.readOnly ?? false
@@ -53,6 +55,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     return new ManagedXsiSharedMemory(key, xsi.shmid, backing, opts)
   }
 
+  /** Opens the XSI segment of `key`, or creates it with `size` bytes. */
   static openOrCreate(key: number, size: number, options?: OpenOrCreateOptions): ManagedXsiSharedMemory {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(key))
     checkSegmentSize(size)

@@ -26,10 +26,15 @@ abstract class BaseType<V, I> implements Type<V, I> {
     this.fingerprintLo = fp.lo
     this.fingerprintHi = fp.hi
   }
+  /** Problems with `value` as an init value of this type, located under `path`. */
   abstract validate(value: unknown, path: Path): ShmErrorIssue[]
+  /** Writes a validated value at `offset`. */
   abstract store(mem: SegmentMemory, offset: number, value: unknown): void
+  /** The plain JS value at `offset` (a copy). */
   abstract read(mem: SegmentMemory, offset: number): I
+  /** A live view of the object at `offset`. */
   abstract view(mem: SegmentMemory, offset: number): V
+  /** Writes zeros over the object (what `store` of `undefined` does too). */
   zero(mem: SegmentMemory, offset: number): void {
     mem.u8.fill(0, offset, offset + this.size)
   }
@@ -113,6 +118,7 @@ export interface BytesView {
   readonly typed: Uint8Array
   readonly length: number
   readonly offset: number
+  /** The bytes as numbers. */
   toJSON(): number[]
 }
 
@@ -234,10 +240,13 @@ export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: '
 export interface ArrayView<T extends Type> extends Iterable<ElementOf<T>> {
   readonly length: number
   readonly offset: number
+  /** Element `index`: a value for scalars, strings and pointers, a live view for structs, arrays and bytes. */
   get(index: number): ElementOf<T>
+  /** Writes element `index` (validated like an `init` value). */
   set(index: number, value: ValueOf<T>): void
   /** A zero-copy TypedArray over the elements (numeric element types only). */
   readonly typed: TypedArrayOf<T>
+  /** The elements as plain values. */
   toJSON(): unknown[]
 }
 
@@ -443,7 +452,12 @@ export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
 /** The view of a struct object: one property per field, reading and writing the shared bytes. */
 export type StructView<F extends Fields> = {
   -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'vector' } | { kind: 'map' } | { kind: 'sync' } ? ViewOf<F[K]> : ValueOf<F[K]>
-} & { readonly offset: number; toJSON(): Record<string, unknown> }
+} & {
+  /** Where the struct starts in its segment. */
+  readonly offset: number
+  /** The fields as a plain object. */
+  toJSON(): Record<string, unknown>
+}
 
 /** One field of a struct type, where it lies and what it holds. */
 export interface StructField {

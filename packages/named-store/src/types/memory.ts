@@ -37,6 +37,7 @@ export interface SegmentMemory {
   heap?: SegmentHeap
 }
 
+/** Typed views over a segment's bytes, shared by every type and view of the segment. */
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {
   if (options === null || typeof options !== 'object' || typeof options.readOnly !== 'boolean' || typeof options.target !== 'string') {
     throw invalidArgument('options', options, '{ readOnly: boolean, target: string }')

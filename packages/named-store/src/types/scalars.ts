@@ -37,6 +37,7 @@ export class ScalarType<V, I, N extends string = string> implements Type<V, I> {
     readonly check: (value: unknown) => string | undefined,
     /** Writes a checked, defined value; accessors call it directly so each call site sees one type. */
     readonly storeValue: (mem: SegmentMemory, offset: number, value: unknown) => void,
+    /** Reads the value at `offset`. */
     readonly readValue: (mem: SegmentMemory, offset: number) => I,
     private readonly View: new (mem: SegmentMemory, offset: number) => V,
   ) {
