@@ -31,7 +31,7 @@ export class ManagedMappedFile extends SegmentManager {
   private constructor(
     readonly path: string,
     backing: SegmentBacking,
-    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>,
+    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy' | 'read'>,
     region: MappedRegion,
   ) {
     super(backing, managerOptions(options))

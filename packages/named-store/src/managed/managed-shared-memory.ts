@@ -28,7 +28,7 @@ export class ManagedSharedMemory extends SegmentManager {
   private constructor(
     readonly name: string,
     backing: SegmentBacking,
-    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>,
+    options: Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy' | 'read'>,
   ) {
     super(backing, managerOptions(options))
   }

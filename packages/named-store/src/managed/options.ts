@@ -14,6 +14,14 @@ const sizeCheck = z.enum(['periodic', 'every-operation'])
 /** Automatic growth step (see SegmentManagerOptions.growBy). */
 const growBy = z.number().int().min(MIN_GROWTH_BYTES).max(MAX_SEGMENT_BYTES)
 
+/** How lock-free readers wait out writers (ReadProtocolOptions). */
+const readOptions = z
+  .object({
+    stallMs: z.number().positive().max(600_000).optional(),
+    maxWaitMs: z.number().positive().max(3_600_000).optional(),
+  })
+  .strict()
+
 export const createOptionsSchema = z
   .object({
     /** Permission bits of the new segment (default 0o600). */
@@ -27,6 +35,7 @@ export const createOptionsSchema = z
      */
     maxSize: z.number().int().min(MIN_SEGMENT_BYTES).max(MAX_SEGMENT_BYTES).optional(),
     growBy: growBy.optional(),
+    read: readOptions.optional(),
   })
   .strict()
 
@@ -38,6 +47,7 @@ export const openOptionsSchema = z
     lock: lockOptions.optional(),
     sizeCheck: sizeCheck.optional(),
     growBy: growBy.optional(),
+    read: readOptions.optional(),
   })
   .strict()
 
@@ -52,7 +62,7 @@ export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
 
 export const DEFAULT_OPEN_TIMEOUT_MS = 1000
 
-type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy'>
+type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck' | 'growBy' | 'read'>
 
 /** The segment manager's part of parsed options (only what was given): what every managed kind passes to its base. */
 export function managerOptions(opts: ManagerOptions): ManagerOptions {
@@ -60,6 +70,7 @@ export function managerOptions(opts: ManagerOptions): ManagerOptions {
     ...(opts.lock === undefined ? {} : { lock: opts.lock }),
     ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }),
     ...(opts.growBy === undefined ? {} : { growBy: opts.growBy }),
+    ...(opts.read === undefined ? {} : { read: opts.read }),
   }
 }
 

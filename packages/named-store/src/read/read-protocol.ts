@@ -1,5 +1,6 @@
 import { ShmError } from '@shmkit/errors'
 import { ALLOCATOR_GENERATION, INDEX_GENERATION, ReadScope } from '../segment/generations.js'
+import { SegmentHeader } from '../segment/header.js'
 import { sleepMs } from '../segment/open-protocol.js'
 
 /** The part of the segment lock a reader may fall back on (writable handles only). */
@@ -27,6 +28,13 @@ export interface ReadProtocolOptions {
 const ATTEMPTS_BEFORE_LOCK = 32
 /** Attempts retried at once: a writer's operation usually ends within them. */
 const SPIN_ATTEMPTS = 4
+const LOCK_WORD = SegmentHeader.LOCK_WORD >> 2
+/**
+ * A generation odd while nobody holds the lock cannot come from a writer
+ * (they make it odd only under the lock): seen unchanged this long, it is
+ * corruption, answered ECORRUPT rather than waited on.
+ */
+const ORPHAN_ODD_MS = 20
 
 /**
  * The one read protocol of every reader that takes no lock (find, findArray,
@@ -73,6 +81,7 @@ export class ReadProtocol {
     let lastIndex = 0
     let lastAllocator = 0
     let lastMove = 0
+    let orphanSince = 0
     for (let attempt = 0; ; attempt++) {
       const beforeIndex = index ? Atomics.load(i32, INDEX_GENERATION) : 0
       const beforeAllocator = allocator ? Atomics.load(i32, ALLOCATOR_GENERATION) : 0
@@ -92,6 +101,10 @@ export class ReadProtocol {
         lastAllocator = beforeAllocator
         lastMove = now
       }
+      if (((beforeIndex | beforeAllocator) & 1) !== 0 && Atomics.load(i32, LOCK_WORD) === 0 && unchanged(i32, index, beforeIndex, allocator, beforeAllocator)) {
+        if (orphanSince === 0) orphanSince = now
+        else if (now - orphanSince > ORPHAN_ODD_MS) throw this.orphaned()
+      } else orphanSince = 0
       if (lock !== undefined && attempt >= ATTEMPTS_BEFORE_LOCK) return this.readLocked(lock, fn)
       if (now - lastMove > this.stallMs) throw this.stalled(now - lastMove)
       if (now - started > this.maxWaitMs) throw this.starved(now - started, attempt)
@@ -120,6 +133,13 @@ export class ReadProtocol {
       details: { stalledMs: Math.round(ms) },
       hint: this.lock === undefined ? 'resume or end the stuck writer; a dead one is recovered by the next writable handle that locks' : 'resume or end the stuck writer',
       ...(cause === undefined ? {} : { cause }),
+    })
+  }
+
+  private orphaned(): ShmError {
+    return new ShmError('ECORRUPT', `${this.target}: a generation word is odd (a write in progress) but nobody holds the lock`, {
+      target: this.target,
+      hint: 'the header is corrupt; the next write through a writable handle makes the generation even again',
     })
   }
 

@@ -23,16 +23,21 @@ export const ReadScope = {
 } as const
 export type ReadScope = (typeof ReadScope)[keyof typeof ReadScope]
 
-/** A writer starts: the generations it covers go odd. Call holding the lock. */
+/**
+ * A writer starts: the generations it covers go odd. Call holding the lock.
+ * Stores rather than adds (only the lock holder writes these words): a word
+ * found odd here can only be corrupt, and stays odd instead of turning even
+ * mid-write; leaveWrite then makes it even, so writers heal it.
+ */
 export function enterWrite(i32: Int32Array, index: boolean): void {
-  Atomics.add(i32, ALLOCATOR_GENERATION, 1)
-  if (index) Atomics.add(i32, INDEX_GENERATION, 1)
+  Atomics.store(i32, ALLOCATOR_GENERATION, Atomics.load(i32, ALLOCATOR_GENERATION) | 1)
+  if (index) Atomics.store(i32, INDEX_GENERATION, Atomics.load(i32, INDEX_GENERATION) | 1)
 }
 
-/** The writer is done (journal committed or rolled back): even again. */
+/** The writer is done (journal committed or rolled back): even again, and new. */
 export function leaveWrite(i32: Int32Array, index: boolean): void {
-  if (index) Atomics.add(i32, INDEX_GENERATION, 1)
-  Atomics.add(i32, ALLOCATOR_GENERATION, 1)
+  if (index) Atomics.store(i32, INDEX_GENERATION, (Atomics.load(i32, INDEX_GENERATION) | 1) + 1)
+  Atomics.store(i32, ALLOCATOR_GENERATION, (Atomics.load(i32, ALLOCATOR_GENERATION) | 1) + 1)
 }
 
 /**
