@@ -380,7 +380,8 @@ export class SegmentManager {
    */
   get size(): number {
     if (this.closed) return this.segmentSize
-    return (this.segmentSize = Math.min(readSegmentSize(this.mem.u32), this.backing.buffer.byteLength))
+    this.segmentSize = Math.min(readSegmentSize(this.mem.u32), this.backing.buffer.byteLength)
+    return this.segmentSize
   }
 
   /**

@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { ManagedSharedMemory, ManagedWindowsSharedMemory, SegmentManager, t as types } from '@shmkit/named-store'
+import { ManagedSharedMemory, ManagedWindowsSharedMemory, type SegmentManager, t as types } from '@shmkit/named-store'
 import { fixture, uniqueName } from './helpers.js'
 
 async function killWhileLocked(kind: 'portable' | 'native', name: string): Promise<void> {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ManagedMappedFile, ManagedSharedMemory, ManagedWindowsSharedMemory, SegmentManager, t as types } from '@shmkit/named-store'
+import { ManagedMappedFile, ManagedSharedMemory, ManagedWindowsSharedMemory, type SegmentManager, t as types } from '@shmkit/named-store'
 import { collectGarbage, fixture, runNode, uniqueName } from './helpers.js'
 
 const CHILDREN = 3

@@ -53,7 +53,9 @@ t.test('online growth while 4 other processes construct, find and allocate', { t
   t.teardown(() => seg.close())
   const stop = seg.construct('stop', types.uint32, 0)
   const workers = [0, 1, 2, 3].map((id) => start('growth-worker', [name, String(id)]))
-  t.teardown(() => workers.forEach((w) => w.process.kill('SIGKILL')))
+  t.teardown(() => {
+    for (const w of workers) w.process.kill('SIGKILL')
+  })
   for (const w of workers) t.ok(await w.ready, `worker ready ${w.err()}`)
   for (let i = 0; i < steps; i++) {
     seg.grow(step)

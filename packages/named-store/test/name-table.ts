@@ -1,7 +1,7 @@
 // The name table: a keyed hash (HalfSipHash-1-3, per-segment seed) and
 // bounded journaled work per operation (tombstones), whatever the names.
 import t, { type Test } from 'tap'
-import { ManagedExternalBuffer, ManagedHeapMemory, SegmentHeader, ShmError, t as types } from '@shmkit/named-store'
+import { ManagedExternalBuffer, ManagedHeapMemory, SegmentHeader, type ShmError, t as types } from '@shmkit/named-store'
 import { halfSipHashBytes, hashName, RecordKind } from '../src/index/name-hash.js'
 
 const NAMES = Number(process.env.SHMKIT_NAMES ?? 200_000)

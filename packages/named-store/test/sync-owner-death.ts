@@ -79,7 +79,9 @@ t.test('processes SIGKILLed at random instants (holding, waiting, outside): no w
   const s = seg.construct('shared', sharedState)
   const kills = soakSeconds > 0 ? 200 : 12
   const workers = [start('count-forever', name), start('count-forever', name), start('count-forever', name)]
-  t.teardown(() => workers.forEach((w) => w.child.kill('SIGKILL')))
+  t.teardown(() => {
+    for (const w of workers) w.child.kill('SIGKILL')
+  })
   await Promise.all(workers.map((w) => w.ready))
   let wrongs = 0
   for (let k = 0; k < kills; k++) {

@@ -257,20 +257,21 @@ export class FutexWaitEngine {
         this.settle(pending, 'woken')
         return
       }
-      setTimeout(check, Math.min((delayMs *= 2), 16))
+      delayMs *= 2
+      setTimeout(check, Math.min(delayMs, 16))
     }
     pendingPolls.add(pending)
     setTimeout(check, delayMs)
   }
 
   private isPending(pending: Pending): boolean {
-    return pendingPolls.has(pending) || (pending.slot !== undefined && pending.slot.waiters.has(pending))
+    return pendingPolls.has(pending) || pending.slot?.waiters.has(pending) === true
   }
 
   private detach(pending: Pending): boolean {
     const slot = pending.slot
     let was = pendingPolls.delete(pending)
-    if (slot !== undefined && slot.waiters.delete(pending)) {
+    if (slot?.waiters.delete(pending)) {
       was = true
       slot.thread.ref(-1)
       if (slot.waiters.size === 0) this.release(slot)

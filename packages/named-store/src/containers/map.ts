@@ -516,7 +516,7 @@ function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): n
       for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         const before = Atomics.load(i32, gen)
         if ((before & 1) === 0) {
-          let result
+          let result: R
           try {
             result = read()
           } catch (e) {
@@ -595,7 +595,7 @@ function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): n
       checkWrite(mem)
       const heap = heapOf(mem, type.name)
       let from = 0
-      for (let steps = 0; ; steps++) {
+      for (;;) {
         const capacity = mem.u32[(this.offset + CAPACITY) >> 2] ?? 0
         if ((mem.u32[(this.offset + TABLE) >> 2] ?? 0) === 0) return
         if (from >= capacity) from = 0

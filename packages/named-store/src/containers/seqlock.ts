@@ -80,7 +80,7 @@ export function readContainer<R>(mem: SegmentMemory, genOffset: number, read: ()
 /** The bounded fallback of readContainer, also used by readers that inline the fast path. */
 export function readSlowly<R>(mem: SegmentMemory, genOffset: number, read: () => R): R {
   const heap = mem.heap
-  if (heap !== undefined && heap.canLock) return heap.locked(read)
+  if (heap?.canLock === true) return heap.locked(read)
   const i32 = mem.i32
   const index = genOffset >> 2
   const deadline = performance.now() + READ_ONLY_DEADLINE_MS

@@ -1,6 +1,6 @@
 import { ShmError } from '@shmkit/errors'
 import type { SegmentMemory } from '../types/index.js'
-import { RecordKind } from './name-hash.js'
+import type { RecordKind } from './name-hash.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC } from './record.js'
 
 /** One object of the segment, as `names()` lists it. */

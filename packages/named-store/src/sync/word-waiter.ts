@@ -122,7 +122,10 @@ export class LocalWords implements WordWaiter {
     if (signal?.aborted) return Promise.reject(abortError(signal))
     return new Promise((resolve, reject) => {
       let set = this.waiters.get(byteOffset)
-      if (set === undefined) this.waiters.set(byteOffset, (set = new Set()))
+      if (set === undefined) {
+        set = new Set()
+        this.waiters.set(byteOffset, set)
+      }
       const finish = (): void => {
         set.delete(wake)
         if (set.size === 0) this.waiters.delete(byteOffset)
