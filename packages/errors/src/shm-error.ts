@@ -16,6 +16,8 @@ export const SHM_ERROR_CODES = [
   'ECLOSED', // use after close()
   'ETIMEDOUT', // waited too long (a lock, or a segment still being created)
   'ENOTSUP', // not available on this platform
+  'EDEADLK', // waiting would deadlock: the lock is held by another handle of this same thread
+  'EBUSY', // refused while something is in progress: a segment operation called from inside another one
 ] as const
 
 export type KnownShmErrorCode = (typeof SHM_ERROR_CODES)[number]

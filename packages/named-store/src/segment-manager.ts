@@ -2,13 +2,15 @@ import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
 import { HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
+import { currentPid } from '@shmkit/ffi-shm'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
-import { processIdentity } from './segment/identity.js'
+import { claimOwner } from './segment/owner-claim.js'
+import type { OwnerClaim, OwnerState } from './segment/owner.js'
 import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protocol.js'
 import { hashName, RecordKind } from './index/name-hash.js'
 import { encodeName, NameTable, type TableHost } from './index/name-table.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
-import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
+import { assertFits, createSegmentMemory, snapshotInit, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 const GEN = SegmentHeader.GENERATION >> 2
 const NUM_NAMED = SegmentHeader.NUM_NAMED >> 2
@@ -43,7 +45,10 @@ export interface SegmentStats {
   freeBlockCount: number
   /** Free blocks by size class: `count` blocks of at most `upTo` bytes (and more than the previous class). */
   freeBlockHistogram: { upTo: number; count: number }[]
-  lock: { held: false } | { held: true; pid: number; alive: boolean }
+  /** The lock word: free, or the owner handle's token and whether that handle lives. */
+  lock: { held: false } | { held: true; owner: number; state: OwnerState }
+  /** How this handle tells live owners from dead ones: 'file-lock', 'thread' or 'pid' (see README, Crash safety). */
+  ownerMethod: string
   version: number
   recoveries: number
 }
@@ -58,6 +63,11 @@ export interface SegmentBacking {
   waiter: LockWaiter
   /** Unmaps and closes whatever the backing holds. */
   release(): void
+  /**
+   * A descriptor of the segment's file, open as long as the backing: owners
+   * are told apart by the kernel's byte-range locks on it (segment/owner.ts).
+   */
+  ownerFd?: number
   /**
    * The size of the object behind the mapping now (fstat). Someone may truncate
    * a segment file underneath us, and touching pages past its end is SIGBUS.
@@ -91,6 +101,10 @@ export class SegmentManager {
   private readonly allocator: RbTreeBestFit
   private readonly journal: UndoJournal
   private readonly lock: SegmentLock | undefined
+  /** This handle's owner token, given back on close. */
+  private readonly owner: OwnerClaim
+  /** True while an operation runs: one called from inside it (a callback into the segment) is refused. */
+  private operating = false
   private readonly table: NameTable
   /**
    * A small direct-mapped cache of recent finds, valid while the index's
@@ -120,7 +134,7 @@ export class SegmentManager {
     if (!claimForFormat(i32)) {
       throw new ShmError('EEXIST', `${target} is already formatted (or being formatted by another process)`, { target })
     }
-    writeHeader(u32, size, HEADER_BYTES, processIdentity().pid)
+    writeHeader(u32, size, HEADER_BYTES, currentPid())
     RbTreeBestFit.format(buffer as ArrayBuffer, HEADER_BYTES, size - HEADER_BYTES)
     publishFormatted(i32)
   }
@@ -138,9 +152,15 @@ export class SegmentManager {
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
       writeWord: this.journal.writeWord.bind(this.journal),
     })
+    const { claim, startTag } = claimOwner(
+      { buffer: backing.buffer, readOnly: backing.readOnly, target: backing.target, ...(backing.ownerFd === undefined ? {} : { fd: backing.ownerFd }) },
+      this.mem.i32,
+    )
+    this.owner = claim
+    this.mem.liveness = claim
     this.lock = backing.readOnly
       ? undefined
-      : new SegmentLock(this.mem.i32, backing.waiter, processIdentity(), () => this.recoverFromDeadOwner(), backing.target, options.lock)
+      : new SegmentLock(this.mem.i32, backing.waiter, claim, startTag, () => this.recoverFromDeadOwner(), backing.target, options.lock)
     const host: TableHost = {
       u8: this.mem.u8,
       u32,
@@ -162,8 +182,8 @@ export class SegmentManager {
     this.assertWritable()
     const nameBytes = checkName(name)
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
-    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
+    const value = snapshotValid(type, init)
+    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, type, value, 1, undefined)) as ViewOf<T>
   }
 
   /**
@@ -178,8 +198,8 @@ export class SegmentManager {
       throw invalidArgument('count', count, `an integer from 1 to ${Math.floor(2 ** 32 / Math.max(type.size, 1))}`, { target: this.backing.target })
     }
     const arrayType = arrayOf(type, count)
-    const value = init === undefined ? undefined : arrayInit(type, count, init)
-    if (value !== undefined) validateInit(arrayType, value, 'init')
+    // One value fills every element in place (never a JS array of `count` copies); an iterable is drained once.
+    const value = snapshotValid(arrayType, init)
     return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, arrayType, value, count, type)) as ViewOf<ReturnType<typeof t.array<T>>>
   }
 
@@ -223,11 +243,11 @@ export class SegmentManager {
     if (existing !== undefined) return existing
     this.assertWritable()
     const nameBytes = checkName(name)
-    if (init !== undefined) validateInit(type, init, 'init')
+    const value = snapshotValid(type, init)
     return this.mutateIndex(() => {
       const slot = this.table.findSlot(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
       if (slot >= 0) return this.viewOfRecord(name, this.table.recordAt(slot), type)
-      return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, init, 1, undefined)
+      return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, value, 1, undefined)
     }) as ViewOf<T>
   }
 
@@ -244,9 +264,9 @@ export class SegmentManager {
   unique<T extends Type>(type: T, init?: unknown): ViewOf<T> {
     this.assertWritable()
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
+    const value = snapshotValid(type, init)
     const nameBytes = this.uniqueName(type)
-    return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
+    return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, value, 1, undefined)) as ViewOf<T>
   }
 
   findUnique<T extends Type>(type: T): ViewOf<T> | undefined {
@@ -265,8 +285,8 @@ export class SegmentManager {
   anonymous<T extends Type>(type: T, init?: unknown): ViewOf<T> {
     this.assertWritable()
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
-    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', 0, type, init, 1, undefined)) as ViewOf<T>
+    const value = snapshotValid(type, init)
+    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', 0, type, value, 1, undefined)) as ViewOf<T>
   }
 
   /** Destroys an object (named, unique or anonymous) given its view or offset. */
@@ -306,8 +326,10 @@ export class SegmentManager {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
     this.checkNotTruncated()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const journal = this.journal
     journal.begin()
     try {
@@ -319,6 +341,7 @@ export class SegmentManager {
       journal.rollback()
       throw this.withTargetError(e)
     } finally {
+      this.operating = false
       lock.release()
     }
   }
@@ -330,8 +353,10 @@ export class SegmentManager {
       throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
     }
     this.checkNotTruncated()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const journal = this.journal
     journal.begin()
     try {
@@ -341,6 +366,7 @@ export class SegmentManager {
       journal.rollback()
       throw e
     } finally {
+      this.operating = false
       lock.release()
     }
   }
@@ -385,7 +411,7 @@ export class SegmentManager {
       const upTo = 2 ** Math.ceil(Math.log2(Math.max(block.size, 16)))
       histogram.set(upTo, (histogram.get(upTo) ?? 0) + 1)
     }
-    const lock = SegmentLock.describe(this.mem.i32)
+    const lock = SegmentLock.describe(this.mem.i32, this.owner)
     const free = this.allocator.freeMemory
     return {
       size: this.size,
@@ -396,7 +422,8 @@ export class SegmentManager {
       largestFreeBlock,
       freeBlockCount,
       freeBlockHistogram: [...histogram].sort((a, b) => a[0] - b[0]).map(([upTo, count]) => ({ upTo, count })),
-      lock: lock.held ? { held: true, pid: lock.pid, alive: lock.pid === processIdentity().pid || processIdentity().isAlive(lock.pid) } : { held: false },
+      lock,
+      ownerMethod: this.owner.method,
       version: u32[SegmentHeader.VERSION >> 2] ?? 0,
       recoveries: u32[RECOVERIES] ?? 0,
     }
@@ -439,23 +466,39 @@ export class SegmentManager {
     })
   }
 
-  /** Runs `fn` holding the segment lock: other processes' operations wait. */
+  /**
+   * Runs `fn` holding the segment lock: other processes' operations wait.
+   * Operations on this handle inside `fn` nest; on another handle of the same
+   * segment opened in this thread they fail with EDEADLK (they would wait
+   * for this very thread).
+   */
   withLock<R>(fn: (segment: this) => R): R {
     this.assertWritable()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
       return fn(this)
     } finally {
-      lock.release()
+      // close() inside fn already let the lock go.
+      if (!this.closed) lock.release()
     }
   }
 
+  /**
+   * Unmaps the segment and gives up this handle's owner token. Inside
+   * `withLock` it releases the lock first (between two operations nothing is
+   * half done), so no live process is left holding it; from inside an
+   * operation (a callback into the segment) it is EBUSY.
+   */
   close(): void {
     if (this.closed) return
+    if (this.operating) throw this.nestedError()
+    this.lock?.releaseAll()
     this.closed = true
     this.mem.closed = true
     this.clearCache()
+    this.owner.release()
     this.backing.release()
   }
 
@@ -472,8 +515,11 @@ export class SegmentManager {
    */
   private mutate<R>(fn: () => R, index = false): R {
     this.checkNotTruncated()
+    // A nested operation would share (and its commit would wipe) this one's journal.
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const i32 = this.mem.i32
     const journal = this.journal
     journal.begin()
@@ -487,8 +533,16 @@ export class SegmentManager {
       throw e
     } finally {
       if (index) Atomics.add(i32, GEN, 1)
+      this.operating = false
       lock.release()
     }
+  }
+
+  private nestedError(): ShmError {
+    return new ShmError('EBUSY', `${this.backing.target}: an operation was called from inside another operation on the same handle (a callback into the segment); it was refused and nothing of it was applied`, {
+      target: this.backing.target,
+      hint: 'read everything the operation needs before calling it; use withLock to group operations',
+    })
   }
 
   private mutateIndex<R>(fn: () => R): R {
@@ -854,20 +908,12 @@ function arrayOf<T extends Type>(element: T, count: number): ReturnType<typeof t
   return type as ReturnType<typeof t.array<T>>
 }
 
-/** One value for every element, or an iterable of one value per element. */
-function arrayInit(element: Type, count: number, init: unknown): unknown[] {
-  if (element.validate(init, []).length === 0) return new Array<unknown>(count).fill(init)
-  if (init !== null && typeof init === 'object' && Symbol.iterator in init) {
-    const values: unknown[] = []
-    for (const value of init as Iterable<unknown>) {
-      values.push(value)
-      if (values.length > count) {
-        throw invalidArgument('init', init, `one value of the element type, or an iterable of at most ${count} values`)
-      }
-    }
-    return values
-  }
-  return [init]
+/** `init` copied once (see snapshotInit) and validated; undefined stays undefined (zeros). */
+function snapshotValid(type: Type, init: unknown): unknown {
+  if (init === undefined) return undefined
+  const value = snapshotInit(type, init)
+  validateInit(type, value, 'init')
+  return value
 }
 
 /** For lookups: a name too long to be stored is simply not found, so no encoding is needed. */

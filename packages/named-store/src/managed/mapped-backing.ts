@@ -8,6 +8,8 @@ import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 /** What a managed kind opens: something with a size that maps into a region. */
 export interface MappableSource {
   readonly size: number
+  /** Its descriptor, where it has one: owner liveness locks bytes of it (segment/owner.ts). */
+  readonly fd?: number
   close(): void
 }
 
@@ -22,6 +24,7 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
       source.close()
     },
     currentSize: () => source.size,
+    ...(typeof source.fd === 'number' ? { ownerFd: source.fd } : {}),
   }
 }
 

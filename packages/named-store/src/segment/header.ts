@@ -18,9 +18,9 @@ export const SegmentHeader = {
   SIZE_LO: 16,
   SIZE_HI: 20,
   ALLOCATOR_OFFSET: 24,
-  /** Process-shared lock word: owner pid and a start-time tag, 0 when free. */
+  /** Process-shared lock word: the owner handle's token (segment/owner.ts), 0 when free. */
   LOCK_WORD: 28,
-  /** Full start-time tag of the lock owner, written after it takes the lock. */
+  /** Start-time tag of the lock owner where tokens are pids (the fallback method), else 0. */
   LOCK_OWNER_START: 32,
   LOCK_WAITERS: 36,
   /** How many times a dead owner's lock was taken over and rolled back. */
@@ -38,11 +38,18 @@ export const SegmentHeader = {
   JOURNAL_CAPACITY: 72,
   /** The worker thread (threadId + 1) of the lock owner, 0 when free. */
   LOCK_OWNER_THREAD: 76,
+  /** Counter writable handles draw their owner tokens from (read-only handles pick at random). */
+  OWNER_TOKEN_NEXT: 80,
+  /** SharedArrayBuffer segments only: descriptor + 1 and inode of this process's owner file (owner-thread-file.ts). */
+  OWNER_FILE: 84,
+  OWNER_FILE_INO_LO: 88,
+  OWNER_FILE_INO_HI: 92,
   JOURNAL_ENTRIES: 128,
 } as const
 
 export const SEGMENT_MAGIC = 0x4b4d4853 // "SHMK" little-endian
-export const LAYOUT_VERSION = 1
+/** 2: the lock word holds an owner token, not a pid. */
+export const LAYOUT_VERSION = 2
 /** Bytes per journal entry: offset, length, 8 bytes of old content. */
 export const JOURNAL_ENTRY_BYTES = 16
 export const JOURNAL_ENTRIES = 1016
@@ -124,4 +131,5 @@ export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: num
   set(SegmentHeader.JOURNAL_COUNT, 0)
   set(SegmentHeader.JOURNAL_CAPACITY, JOURNAL_ENTRIES)
   set(SegmentHeader.LOCK_OWNER_THREAD, 0)
+  set(SegmentHeader.OWNER_TOKEN_NEXT, 0)
 }

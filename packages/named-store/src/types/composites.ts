@@ -1,3 +1,4 @@
+import { snapshotInit } from './snapshot.js'
 import { describe, ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, readOnlyError, type SegmentMemory } from './memory.js'
 import { ScalarType, typedArrayOf, type ScalarView } from './scalars.js'
@@ -306,7 +307,11 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     const { element, length } = this
     const size = element.size
     if (this.fills(value)) {
-      for (let i = 0; i < length; i++) element.store(mem, offset + size * i, value)
+      // One element stored, then its bytes doubled in place: a fill of 2^28
+      // elements costs a few copies, not 2^28 stores (or a JS array of them).
+      element.store(mem, offset, value)
+      const end = offset + this.size
+      for (let filled = size; offset + filled < end; filled *= 2) mem.u8.copyWithin(offset + filled, offset, Math.min(offset + filled, end - filled))
       return
     }
     let i = 0
@@ -371,8 +376,9 @@ function makeArrayView<T extends Type>(type: ArrayType<T>): new (mem: SegmentMem
         storeValue(mem, at, value)
         return
       }
-      assertValid(element, value, index)
-      element.store(mem, at, value)
+      const v = snapshotInit(element, value)
+      assertValid(element, v, index)
+      element.store(mem, at, v)
     }
     get typed(): TypedArrayOf<T> {
       const mem = this.mem
@@ -530,9 +536,11 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
     Object.defineProperty(View.prototype, name, {
       enumerable: true,
       get,
-      set(this: View, v: unknown) {
+      set(this: View, value: unknown) {
         const mem = this.mem
         checkWrite(mem)
+        // A generator is read once: validated and stored from the same copy.
+        const v = snapshotInit(type, value)
         assertValid(type, v, name)
         type.store(mem, this.offset + offset, v)
       },

@@ -1,4 +1,5 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
+import type { OwnerLiveness } from '../segment/owner.js'
 
 /**
  * The bytes every view reads and writes: typed arrays over the whole segment,
@@ -22,6 +23,12 @@ export interface SegmentMemory {
   closed: boolean
   /** How the segment is named in messages. */
   target: string
+  /**
+   * Who owns what: this handle's owner token and whether another token's
+   * handle lives. Set for every handle a segment manager opens; absent for
+   * memory made without one.
+   */
+  liveness?: OwnerLiveness
 }
 
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {
