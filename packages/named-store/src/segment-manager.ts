@@ -1,6 +1,6 @@
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
-import { HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
+import { checkIndexHeader, HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
 import { currentPid } from '@shmkit/ffi-shm'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
@@ -10,6 +10,7 @@ import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protoc
 import { hashName, RecordKind } from './index/name-hash.js'
 import { encodeName, NameTable, type TableHost } from './index/name-table.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
+import { isSoundType } from './types/sound-type.js'
 import { assertFits, createSegmentMemory, snapshotInit, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 const GEN = SegmentHeader.GENERATION >> 2
@@ -231,6 +232,12 @@ export class SegmentManager {
       throw this.typeMismatch(name, r, `array(${elementType.name},*)`)
     }
     const count = u32[(r + Record.COUNT) >> 2] ?? 0
+    // The count must describe the very bytes the record holds: a raised count would be a view over the neighbours.
+    if (count < 1 || count * elementType.size !== (u32[(r + Record.BYTE_LENGTH) >> 2] ?? 0)) {
+      throw new ShmError('ECORRUPT', `${this.backing.target}: "${name}": record ${r} counts ${count} elements of ${elementType.size} bytes, but holds ${u32[(r + Record.BYTE_LENGTH) >> 2] ?? 0} bytes`, {
+        target: this.backing.target,
+      })
+    }
     const arrayType = arrayOf(elementType, count)
     const offset = this.objectOffset(r)
     assertFits(this.mem, offset, arrayType)
@@ -348,6 +355,9 @@ export class SegmentManager {
 
   deallocate(offset: number): void {
     this.assertWritable()
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+      throw invalidArgument('offset', offset, 'the offset (a number) that allocate returned', { target: this.backing.target })
+    }
     const u32 = this.mem.u32
     if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
       throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
@@ -525,6 +535,8 @@ export class SegmentManager {
     journal.begin()
     if (index) Atomics.add(i32, GEN, 1)
     try {
+      // Read under the lock, before anything is written through them.
+      if (index) this.checkIndexWords()
       const result = fn()
       journal.commit()
       return result
@@ -535,6 +547,31 @@ export class SegmentManager {
       if (index) Atomics.add(i32, GEN, 1)
       this.operating = false
       lock.release()
+    }
+  }
+
+  /**
+   * The header's name-table words, before an index operation writes through
+   * them: in range (checkIndexHeader), and the table inside the live
+   * allocator block that holds it — a table word pointing elsewhere would
+   * have the operation write slots over other objects.
+   */
+  private checkIndexWords(): void {
+    const u32 = this.mem.u32
+    checkIndexHeader(u32, this.dataStart, this.segmentSize, this.backing.target)
+    const table = u32[SegmentHeader.TABLE_OFFSET >> 2] ?? 0
+    if (table === 0) return
+    const bytes = (u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0) * 8
+    let usable = -1
+    try {
+      usable = this.allocator.sizeOf(table)
+    } catch {
+      // not a live block
+    }
+    if (usable < bytes) {
+      throw new ShmError('ECORRUPT', `${this.backing.target} has a corrupt header: the name table at ${table} (${bytes} bytes) is not inside a live allocator block`, {
+        target: this.backing.target,
+      })
     }
   }
 
@@ -722,6 +759,7 @@ export class SegmentManager {
 
   /** The record of `name`, or 0. */
   private lookupLocked(name: string, kind: RecordKind, hash: number): number {
+    checkIndexHeader(this.mem.u32, this.dataStart, this.segmentSize, this.backing.target)
     const slot = this.table.findSlot(name, kind, hash)
     if (slot < 0) return 0
     const record = this.table.recordAt(slot)
@@ -805,6 +843,14 @@ export class SegmentManager {
     const byteLength = u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
     if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
     if (u32[(offset - 4) >> 2] !== record) return `record ${record}: object back pointer broken`
+    // The record and its object lie inside the one live allocator block that holds them.
+    let usable = -1
+    try {
+      usable = this.allocator.sizeOf(record)
+    } catch {
+      // not a live block
+    }
+    if (usable < offset - record + byteLength) return `record ${record}: not inside a live allocator block of ${offset - record + byteLength} bytes`
     return undefined
   }
 
@@ -916,14 +962,19 @@ function snapshotValid(type: Type, init: unknown): unknown {
   return value
 }
 
+/** An unpaired UTF-16 surrogate has no UTF-8 form: encoded, it becomes U+FFFD and two names would be one. */
+const LONE_SURROGATE = /\p{Surrogate}/u
+
 /** For lookups: a name too long to be stored is simply not found, so no encoding is needed. */
 function checkLookupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
+  if (typeof name !== 'string' || name.length === 0 || LONE_SURROGATE.test(name)) {
+    throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (valid Unicode: no lone surrogates)`)
+  }
 }
 
 /** Validates a name to store; returns its UTF-8 byte length. */
 function checkName(name: unknown): number {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
+  checkLookupName(name)
   const bytes = utf8Length(name)
   if (bytes > MAX_NAME_BYTES) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
   return bytes
@@ -945,7 +996,5 @@ function writeName(u8: Uint8Array, at: number, name: string, bytes: number): voi
 }
 
 function checkType(type: unknown): asserts type is Type {
-  if (type === null || typeof type !== 'object' || typeof (type as Type).view !== 'function' || typeof (type as Type).fingerprintLo !== 'number') {
-    throw invalidArgument('type', type, 'a shmkit type such as t.int32 or t.struct({...})')
-  }
+  if (!isSoundType(type)) throw invalidArgument('type', type, 'a shmkit type such as t.int32 or t.struct({...})')
 }

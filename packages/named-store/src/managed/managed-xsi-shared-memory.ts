@@ -1,4 +1,4 @@
-import { ShmError } from '@shmkit/errors'
+import { invalidArgument, ShmError } from '@shmkit/errors'
 import { MappedRegion, XsiSharedMemory } from '@shmkit/ffi-shm'
 import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 import { createBacking, openBacking, openOrCreateWith } from './mapped-backing.js'
@@ -16,6 +16,7 @@ import {
   type OpenOptions,
   type OpenOrCreateOptions,
 } from './options.js'
+import { removeXsiOwnerFile, withOwnerFile } from './xsi-owner-file.js'
 
 const targetOf = (key: number): string => `XSI shared memory key 0x${(key >>> 0).toString(16)}`
 
@@ -32,12 +33,14 @@ export class ManagedXsiSharedMemory extends SegmentManager {
 
   static create(key: number, size: number, options?: Omit<CreateOptions, 'mode'> & { mode?: number }): ManagedXsiSharedMemory {
     const opts = parseOptions(createOptionsSchema, options, 'options', targetOf(key))
+    checkKey(key)
     checkSegmentSize(size)
     const xsi = XsiSharedMemory.create(key, size, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
-      return new ManagedXsiSharedMemory(key, xsi.shmid, createBacking(xsi, size, targetOf(key), () => new MappedRegion(xsi)), opts)
+      return new ManagedXsiSharedMemory(key, xsi.shmid, createBacking(withOwnerFile(xsi, opts.mode ?? 0o600), size, targetOf(key), () => new MappedRegion(xsi)), opts)
     } catch (e) {
       XsiSharedMemory.remove(xsi.shmid)
+      removeXsiOwnerFile(xsi.shmid)
       throw e
     }
   }
@@ -46,12 +49,13 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(key))
     const readOnly = opts.readOnly ?? false
     const xsi = XsiSharedMemory.open(key, { readOnly })
-    const backing = openBacking(xsi, targetOf(key), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(xsi, { readOnly }))
+    const backing = openBacking(withOwnerFile(xsi, 0o600), targetOf(key), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(xsi, { readOnly }))
     return new ManagedXsiSharedMemory(key, xsi.shmid, backing, opts)
   }
 
   static openOrCreate(key: number, size: number, options?: OpenOrCreateOptions): ManagedXsiSharedMemory {
     const opts = parseOptions(openOrCreateOptionsSchema, options, 'options', targetOf(key))
+    checkKey(key)
     checkSegmentSize(size)
     return openOrCreateWith(
       () => ManagedXsiSharedMemory.create(key, size, createPartOf(opts)),
@@ -62,6 +66,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
 
   /** Marks the segment for removal (IPC_RMID); false if no segment has this key. */
   static remove(key: number): boolean {
+    checkKey(key)
     let xsi: XsiSharedMemory
     try {
       xsi = XsiSharedMemory.open(key)
@@ -71,6 +76,16 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     }
     const shmid = xsi.shmid
     xsi.close()
-    return XsiSharedMemory.remove(shmid)
+    const removed = XsiSharedMemory.remove(shmid)
+    removeXsiOwnerFile(shmid)
+    return removed
   }
+}
+
+/**
+ * Key 0 is IPC_PRIVATE: every create would make a new segment that no key
+ * can ever open or remove again — a leak per call. Managed segments need a key.
+ */
+function checkKey(key: unknown): void {
+  if (key === 0) throw invalidArgument('key', key, 'a nonzero key from xsiKey(path, id): IPC_PRIVATE (0) segments cannot be opened or removed by key')
 }

@@ -30,7 +30,16 @@ export const openOptionsSchema = z
   })
   .strict()
 
-export const openOrCreateOptionsSchema = createOptionsSchema.extend({ timeoutMs: openOptionsSchema.shape.timeoutMs }).strict()
+export const openOrCreateOptionsSchema = createOptionsSchema
+  .extend({
+    timeoutMs: openOptionsSchema.shape.timeoutMs,
+    /**
+     * Adopt an existing segment even if another user owns it or its mode is
+     * wider than `mode` (default false: EACCES, see README "Security").
+     */
+    trustExisting: z.boolean().optional(),
+  })
+  .strict()
 
 export type CreateOptions = z.infer<typeof createOptionsSchema>
 export type OpenOptions = z.infer<typeof openOptionsSchema>
@@ -47,7 +56,7 @@ export function managerOptions(opts: ManagerOptions): ManagerOptions {
 
 /** The create options an openOrCreate passes on when it creates the segment. */
 export function createPartOf(opts: OpenOrCreateOptions): CreateOptions {
-  const { timeoutMs: _openOnly, ...create } = opts
+  const { timeoutMs: _openOnly, trustExisting: _adoptOnly, ...create } = opts
   return create
 }
 
