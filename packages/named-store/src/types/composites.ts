@@ -157,7 +157,9 @@ class BytesViewImpl implements BytesView {
   }
   get typed(): Uint8Array {
     if (this.mem.closed) throw closedError(this.mem)
-    return new Uint8Array(this.mem.buffer, this.offset, this.type.length)
+    const bytes = new Uint8Array(this.mem.buffer, this.offset, this.type.length)
+    // Read-only handles get a copy: see ArrayView.typed.
+    return this.mem.readOnly ? bytes.slice() : bytes
   }
   toJSON(): number[] {
     return [...this.value]
@@ -385,7 +387,11 @@ function makeArrayView<T extends Type>(type: ArrayType<T>): new (mem: SegmentMem
       if (mem.closed) throw closedError(mem)
       const make = typedArrayOf[element.name]
       if (make === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
-      return make(mem.buffer, this.offset, length) as TypedArrayOf<T>
+      const typed = make(mem.buffer, this.offset, length) as TypedArrayOf<T>
+      // A read-only handle's mapping is private copy-on-write: a write through
+      // a live array would land in a page of its own, and that page would stop
+      // following the segment. So read-only handles get a copy.
+      return (mem.readOnly ? typed.slice() : typed) as TypedArrayOf<T>
     }
     *[Symbol.iterator](): Iterator<ElementOf<T>> {
       for (let i = 0; i < length; i++) yield this.get(i)
