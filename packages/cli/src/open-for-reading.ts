@@ -22,5 +22,7 @@ export function openForReading(target: SegmentTarget): SegmentManager {
       throw new ShmError('EVERSION', probe.problem, { target: targetDescription(target), details: { found: probe.version } })
     case 'corrupt':
       throw new ShmError('ECORRUPT', probe.problem, { target: targetDescription(target) })
+    case 'initializing':
+      throw new ShmError('EBUSY', probe.problem, { target: targetDescription(target), hint: 'try again in a moment; if it stays so, its creator died: remove it' })
   }
 }

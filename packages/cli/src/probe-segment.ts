@@ -1,6 +1,9 @@
 import { ShmError } from '@shmkit/errors'
 import { MappedRegion } from '@shmkit/ffi-shm'
 import { SEGMENT_MAGIC, SegmentHeader, type SegmentManager } from '@shmkit/named-store'
+
+/** The header's state word while a creator is still at work (Boost's protocol: uninitialized, initializing). */
+const TRANSIENT_STATES = new Set([0, 1])
 import { openManagedReadOnly, openRawObject, targetDescription, type SegmentTarget } from './segment-target.js'
 
 /** What an object turned out to be. */
@@ -10,6 +13,8 @@ export type Probe =
   | { status: 'other-version'; size: number; version: number; problem: string }
   /** It carries shmkit's magic, but its header or state does not hold up. */
   | { status: 'corrupt'; size: number; problem: string }
+  /** It carries shmkit's magic, but its creator has not finished it (or died half-way): never waited on. */
+  | { status: 'initializing'; size: number; problem: string }
   /** Not a shmkit segment at all (another program's shared memory). */
   | { status: 'foreign'; size: number }
 
@@ -26,12 +31,15 @@ export function probeSegment(target: SegmentTarget, timeoutMs: number): Probe {
   const raw = openRaw(target)
   let size: number
   let magic: number
+  let state: number
   try {
     size = raw.size
     if (size < PROBE_BYTES) return { status: 'foreign', size }
     const region = new MappedRegion(raw, { readOnly: true, size: PROBE_BYTES })
     try {
-      magic = new Uint32Array(region.buffer, 0, PROBE_BYTES >>> 2)[SegmentHeader.MAGIC >>> 2] ?? 0
+      const words = new Uint32Array(region.buffer, 0, PROBE_BYTES >>> 2)
+      magic = words[SegmentHeader.MAGIC >>> 2] ?? 0
+      state = Atomics.load(words, SegmentHeader.STATE >>> 2)
     } finally {
       region.close()
     }
@@ -39,6 +47,8 @@ export function probeSegment(target: SegmentTarget, timeoutMs: number): Probe {
     raw.close()
   }
   if (magic !== SEGMENT_MAGIC) return { status: 'foreign', size }
+  // Anyone can make an object that says "initializing" forever: a tool must not wait on it.
+  if (TRANSIENT_STATES.has(state)) return { status: 'initializing', size, problem: `${targetDescription(target)} is still being initialized (or its creator died half-way)` }
   try {
     return { status: 'ok', size, segment: openManagedReadOnly(target, timeoutMs) }
   } catch (e) {

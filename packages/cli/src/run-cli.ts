@@ -39,7 +39,9 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * status: 0 done, 1 a corrupt segment or another failure, 2 bad arguments or
  * an unknown segment. Never calls process.exit, so it also runs in-process.
  */
-export function runCli(argv: readonly string[], streams: CliStreams = processStreams): ExitCode {
+export function runCli(argv: readonly string[], rawStreams: CliStreams = processStreams): ExitCode {
+  // Names and messages carry bytes anyone with write access to a segment chose: nothing reaches the terminal unescaped.
+  const streams: CliStreams = { out: (text) => rawStreams.out(escapeControls(text)), err: (text) => rawStreams.err(escapeControls(text)) }
   let exit: ExitCode = ExitCode.OK
   const program = new Command('shmkit')
   const outputFor = (): Output => ({ json: program.opts<{ json?: boolean }>().json === true, out: streams.out, err: streams.err })
@@ -132,4 +134,18 @@ function reportError(e: unknown, program: Command, streams: CliStreams): void {
   if (e instanceof UsageError) streams.err(`(run \`shmkit ${command === undefined ? '' : command + ' '}--help\` for usage)\n`)
   if (!(e instanceof ShmError) && !(e instanceof UsageError) && e instanceof Error && e.stack !== undefined) streams.err(`${e.stack}\n`)
   if (program.opts<{ json?: boolean }>().json === true) printJson({ json: true, out: streams.out, err: streams.err }, { error: errorJson(e) })
+}
+
+/**
+ * Every control character but the newline (and the bidirectional overrides
+ * that reorder what a terminal shows) as a visible `\xNN` / `\uNNNN`: a
+ * hostile object name must not move the cursor, retitle the window or hide
+ * itself. JSON output is already escaped by JSON.stringify.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0)
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
 }

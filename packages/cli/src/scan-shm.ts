@@ -19,6 +19,7 @@ export type ListedSegment =
     }
   | { name: string; status: 'other-version'; size: number; version: number; problem: string }
   | { name: string; status: 'corrupt'; size: number; problem: string }
+  | { name: string; status: 'initializing'; size: number; problem: string }
 
 /** Where POSIX shared memory objects are visible as files on this platform. */
 export function shmDirectory(): string {
@@ -63,7 +64,8 @@ function listOne(name: string, timeoutMs: number): ListedSegment | undefined {
     case 'other-version':
       return { name, status: 'other-version', size: probe.size, version: probe.version, problem: probe.problem }
     case 'corrupt':
-      return { name, status: 'corrupt', size: probe.size, problem: probe.problem }
+    case 'initializing':
+      return { name, status: probe.status, size: probe.size, problem: probe.problem }
     case 'ok': {
       const segment = probe.segment
       try {

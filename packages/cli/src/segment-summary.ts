@@ -39,5 +39,5 @@ export function inspectSegment(segment: SegmentManager, target: string): Segment
 /** The lock column: `free`, or `held by pid N (alive)` / `(dead)`. */
 export function describeLock(lock: LockState): string {
   if (!lock.held) return 'free'
-  return `held by pid ${lock.pid} (${lock.alive ? 'alive' : 'dead'})`
+  return `held by owner ${lock.owner} (${lock.state})`
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { LAYOUT_VERSION, ManagedSharedMemory, SegmentHeader, t as types } from '@shmkit/named-store'
 import type { ListedSegment } from '@shmkit/cli'
-import { createForeignObject, deadPid, removeQuietly, shmkit, shmkitJson, uniqueName, writeWord } from './helpers/shmkit.js'
+import { createForeignObject, removeQuietly, shmkit, shmkitJson, uniqueName, writeWord } from './helpers/shmkit.js'
 
 const SIZE = 1 << 20
 
@@ -43,10 +43,11 @@ t.test('ls reports who holds the lock, and that the holder died', (t) => {
   const name = uniqueName('ls-lock')
   t.teardown(() => removeQuietly(name))
   ManagedSharedMemory.create(name, SIZE).close()
-  const pid = deadPid()
-  writeWord(name, SegmentHeader.LOCK_WORD, pid)
-  t.match(listed(name), { status: 'ok', lock: { held: true, pid, alive: false } }, 'JSON names the dead owner')
-  t.match(shmkit('ls').stdout, new RegExp(`^${name}\\s.*held by pid ${pid} \\(dead\\)`, 'm'))
+  // An owner token no open handle holds (no handle is open at all).
+  const owner = 4321
+  writeWord(name, SegmentHeader.LOCK_WORD, owner)
+  t.match(listed(name), { status: 'ok', lock: { held: true, owner, state: 'dead' } }, 'JSON names the dead owner')
+  t.match(shmkit('ls').stdout, new RegExp(`^${name}\\s.*held by owner ${owner} \\(dead\\)`, 'm'))
   t.end()
 })
 

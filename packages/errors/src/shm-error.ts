@@ -17,9 +17,10 @@ export const SHM_ERROR_CODES = [
   'ETIMEDOUT', // waited too long (a lock, or a segment still being created)
   'ENOTSUP', // not available on this platform
   'EPERM', // a lock released (or a condition waited on) by someone who does not hold it
-  'EDEADLK', // a wait that could never end: relocking a held non-recursive mutex, or waiting on memory no one else can change
+  'EDEADLK', // a wait that could never end: relocking a held non-recursive mutex, waiting on memory no one else can change, or a lock held by another handle of this same thread
   'ENOTRECOVERABLE', // a lock whose dead owner's data was never marked consistent: unusable for good
   'EABORTED', // an async wait ended by its AbortSignal (the signal's reason is the cause)
+  'EBUSY', // refused while something is in progress: a segment operation called from inside another one
 ] as const
 
 /** One of the codes in {@link SHM_ERROR_CODES}. */

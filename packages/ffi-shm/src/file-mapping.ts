@@ -1,21 +1,34 @@
-import { closeSync, constants, fstatSync, openSync, rmSync, statSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, rmSync, statSync } from 'node:fs'
 import { z } from 'zod'
 import { invalidArgument } from '@shmkit/errors'
 import { fsError, osError } from './errors.js'
 import { FdObject } from './fd-object.js'
 import { selectBackend } from './platform.js'
-import { parse } from './validate.js'
+import { modeSchema, parse } from './validate.js'
 import { WindowsFile } from './windows-file.js'
 
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
+const createSchema = z.object({ mode: modeSchema.optional() }).strict()
+/** The descriptor `create` opened, handed to the constructor (synchronously, so nothing can come between). */
+let created: number | undefined
 
 /** A regular file to map: Boost's `file_mapping`. The file must exist. */
 export class FileMapping extends FdObject {
   readonly path: string
+  /** Device and inode of the file opened, kept past close for isAt. */
+  readonly #identity: { dev: bigint; ino: bigint }
 
   constructor(path: string, options?: { readOnly?: boolean }) {
     checkPath(path)
     const { readOnly = false } = parse(openSchema, options, describe(path))
+    if (created !== undefined) {
+      const fd = created
+      created = undefined
+      super(fd, false)
+      this.path = path
+      this.#identity = identityOf(fd)
+      return
+    }
     let file: number | WindowsFile
     if (selectBackend() === 'windows') {
       // A HANDLE of our own, not a Node descriptor: see WindowsFile.
@@ -33,10 +46,49 @@ export class FileMapping extends FdObject {
     }
     super(file, readOnly)
     this.path = path
+    // Windows has no device/inode to compare: isAt then compares nothing and answers false.
+    this.#identity = typeof file === 'number' ? identityOf(file) : { dev: -1n, ino: -1n }
   }
 
   protected describeSelf(): string {
     return describe(this.path)
+  }
+
+  /**
+   * Creates the file (EEXIST if anything is at the path, a symlink included)
+   * with `mode` (0o600 unless asked) and returns it open read-write. Everything
+   * after — sizing, mapping, formatting — goes through this one descriptor,
+   * never the path again: another user who swaps the path for a symlink
+   * between two steps cannot redirect them.
+   */
+  static create(path: string, options?: { mode?: number }): FileMapping {
+    checkPath(path)
+    const { mode = 0o600 } = parse(createSchema, options, describe(path))
+    let fd: number
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), mode)
+    } catch (e) {
+      throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
+    }
+    try {
+      // The umask may have cleared bits the caller asked for.
+      if (process.platform !== 'win32') fchmodSync(fd, mode)
+    } catch (e) {
+      closeSync(fd)
+      throw osError('fchmod', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
+    }
+    created = fd
+    return new FileMapping(path)
+  }
+
+  /** Whether `path` still names this very file (same device and inode, even after close): safe to remove by name. */
+  isAt(path: string): boolean {
+    try {
+      const there = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+      return there !== undefined && there.dev === this.#identity.dev && there.ino === this.#identity.ino
+    } catch {
+      return false
+    }
   }
 
   /** Deletes the file; false if there was none. Other failures (EACCES…) are errors: they are not "nothing there". */
@@ -53,6 +105,11 @@ export class FileMapping extends FdObject {
       throw fsError(err, 'unlink', describe(path), hint)
     }
   }
+}
+
+function identityOf(fd: number): { dev: bigint; ino: bigint } {
+  const st = fstatSync(fd, { bigint: true })
+  return { dev: st.dev, ino: st.ino }
 }
 
 function describe(path: string): string {

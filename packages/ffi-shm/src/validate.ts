@@ -8,11 +8,16 @@ export const MAX_OBJECT_BYTES = Number.MAX_SAFE_INTEGER
 /** NAME_MAX is 255 bytes and POSIX names carry a leading '/'. */
 export const MAX_NAME_BYTES = 254
 
+/** An unpaired UTF-16 surrogate: it has no UTF-8 form (it would become U+FFFD, and two names would meet). */
+export const LONE_SURROGATE = /\p{Surrogate}/u
+
 export function checkName(name: unknown, argument = 'name'): string {
-  const expected = `a non-empty name of at most ${MAX_NAME_BYTES} bytes without '/' or NUL`
+  const expected = `a non-empty name of at most ${MAX_NAME_BYTES} bytes without '/' or NUL, valid Unicode (no lone surrogates), not '.' or '..'`
   if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.includes('\\') || name.includes('\0')) {
     throw invalidArgument(argument, name, expected)
   }
+  // "." and ".." name the directory itself (shm_open answers EEXIST or EISDIR, never "bad name").
+  if (name === '.' || name === '..' || LONE_SURROGATE.test(name)) throw invalidArgument(argument, name, expected)
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw invalidArgument(argument, name, expected)
   return name
 }

@@ -1,3 +1,4 @@
+import type { OwnerState } from './segment/owner.js'
 import type { RbTreeBestFit } from '@shmkit/allocator'
 import { SegmentHeader, validateHeader } from './segment/header.js'
 import type { UndoJournal } from './segment/journal.js'
@@ -16,7 +17,10 @@ export interface SegmentStats {
   freeBlockCount: number
   /** Free blocks by size class: `count` blocks of at most `upTo` bytes (and more than the previous class). */
   freeBlockHistogram: { upTo: number; count: number }[]
-  lock: { held: false } | { held: true; pid: number; alive: boolean }
+  /** The lock word: free, or the owner handle's token and whether that handle lives. */
+  lock: { held: false } | { held: true; owner: number; state: OwnerState }
+  /** How this handle tells live owners from dead ones: 'file-lock', 'thread' or 'pid' (see README, Crash safety). */
+  ownerMethod: string
   version: number
   recoveries: number
 }
@@ -35,7 +39,7 @@ export interface InspectionSource {
 }
 
 /** The allocator and index figures of `stats()`; the caller runs it inside a validated read. */
-export function readStats(source: InspectionSource): Omit<SegmentStats, 'lock'> {
+export function readStats(source: InspectionSource): Omit<SegmentStats, 'lock' | 'ownerMethod'> {
   const u32 = source.mem.u32
   const histogram = new Map<number, number>()
   let largestFreeBlock = 0

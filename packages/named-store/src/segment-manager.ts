@@ -1,11 +1,13 @@
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
-import { HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
+import { checkIndexHeader, HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
 import { checkGrowth, MIN_GROWTH_BYTES, regrowthAfterShrink } from './segment/growth.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
 import { bufferWords, type WordWaiter } from './sync/word-waiter.js'
-import { processIdentity } from './segment/identity.js'
+import { currentPid } from '@shmkit/ffi-shm'
+import { claimOwner } from './segment/owner-claim.js'
+import type { OwnerClaim } from './segment/owner.js'
 import { claimForFormat, publishFormatted } from './segment/open-protocol.js'
 import { enterWrite, INDEX_GENERATION, leaveWrite, ReadScope, settleAfterRecovery } from './segment/generations.js'
 import { ReadProtocol, type ReadProtocolOptions } from './read/read-protocol.js'
@@ -17,7 +19,8 @@ import { CACHE_SLOTS, FindCache } from './index/find-cache.js'
 import { readSanity, readStats, type InspectionSource, type SegmentStats } from './inspection.js'
 import { SegmentHeapImpl } from './containers/heap.js'
 import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
-import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
+import { isSoundType } from './types/sound-type.js'
+import { assertFits, createSegmentMemory, snapshotInit, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 export type { ObjectInfo } from './index/record-reader.js'
 export type { SegmentStats } from './inspection.js'
@@ -44,6 +47,11 @@ export interface SegmentBacking {
   words?: WordWaiter
   /** Unmaps and closes whatever the backing holds. */
   release(): void
+  /**
+   * A descriptor of the segment's file, open as long as the backing: owners
+   * are told apart by the kernel's byte-range locks on it (segment/owner.ts).
+   */
+  ownerFd?: number
   /**
    * The size of the object behind the mapping now (fstat). Someone may truncate
    * a segment file underneath us, and touching pages past its end is SIGBUS.
@@ -92,6 +100,10 @@ export class SegmentManager {
   private readonly allocator: RbTreeBestFit
   private readonly journal: UndoJournal
   private readonly lock: SegmentLock | undefined
+  /** This handle's owner token, given back on close. */
+  private readonly owner: OwnerClaim
+  /** True while an operation runs: one called from inside it (a callback into the segment) is refused. */
+  private operating = false
   private readonly table: NameTable
   private readonly records: RecordReader
   private readonly reader: ReadProtocol
@@ -123,7 +135,7 @@ export class SegmentManager {
     if (!claimForFormat(i32)) {
       throw new ShmError('EEXIST', `${target} is already formatted (or being formatted by another process)`, { target })
     }
-    writeHeader(u32, size, HEADER_BYTES, processIdentity().pid)
+    writeHeader(u32, size, HEADER_BYTES, currentPid())
     RbTreeBestFit.format(buffer as ArrayBuffer, HEADER_BYTES, size - HEADER_BYTES)
     publishFormatted(i32)
   }
@@ -143,9 +155,21 @@ export class SegmentManager {
     this.allocator = RbTreeBestFit.attach(backing.buffer as ArrayBuffer, this.dataStart, {
       writeWord: this.journal.writeWord.bind(this.journal),
     })
+    const { claim, startTag } = claimOwner(
+      {
+        buffer: backing.buffer,
+        readOnly: backing.readOnly,
+        target: backing.target,
+        threadLocal: backing.threadLocal === true,
+        ...(backing.ownerFd === undefined ? {} : { fd: backing.ownerFd }),
+      },
+      this.mem.i32,
+    )
+    this.owner = claim
+    this.mem.liveness = claim
     this.lock = backing.readOnly
       ? undefined
-      : new SegmentLock(this.mem.i32, backing.waiter, processIdentity(), () => this.recoverFromDeadOwner(), backing.target, options.lock)
+      : new SegmentLock(this.mem.i32, backing.waiter, claim, startTag, () => this.recoverFromDeadOwner(), backing.target, options.lock)
     const host: TableHost = {
       u8: this.mem.u8,
       u32,
@@ -179,8 +203,8 @@ export class SegmentManager {
     this.assertWritable()
     const nameBytes = checkName(name)
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
-    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
+    const value = snapshotValid(type, init)
+    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, type, value, 1, undefined)) as ViewOf<T>
   }
 
   /**
@@ -195,8 +219,8 @@ export class SegmentManager {
       throw invalidArgument('count', count, `an integer from 1 to ${Math.floor(2 ** 32 / Math.max(type.size, 1))}`, { target: this.backing.target })
     }
     const arrayType = arrayOf(type, count)
-    const value = init === undefined ? undefined : arrayInit(type, count, init)
-    if (value !== undefined) validateInit(arrayType, value, 'init')
+    // One value fills every element in place (never a JS array of `count` copies); an iterable is drained once.
+    const value = snapshotValid(arrayType, init)
     return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, arrayType, value, count, type)) as ViewOf<ReturnType<typeof t.array<T>>>
   }
 
@@ -231,7 +255,7 @@ export class SegmentManager {
     if (existing !== undefined) return existing
     this.assertWritable()
     const nameBytes = checkName(name)
-    if (init !== undefined) validateInit(type, init, 'init')
+    const value = snapshotValid(type, init)
     return this.mutateIndex(() => {
       const offset = this.locate(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED, this.hashKey), type, false)
       if (offset === FAILED) throw this.locateError
@@ -254,9 +278,9 @@ export class SegmentManager {
   unique<T extends Type>(type: T, init?: unknown): ViewOf<T> {
     this.assertWritable()
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
+    const value = snapshotValid(type, init)
     const nameBytes = this.uniqueName(type)
-    return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
+    return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, value, 1, undefined)) as ViewOf<T>
   }
 
   /** The unique instance of `type`, or undefined. */
@@ -278,8 +302,8 @@ export class SegmentManager {
   anonymous<T extends Type>(type: T, init?: unknown): ViewOf<T> {
     this.assertWritable()
     checkType(type)
-    if (init !== undefined) validateInit(type, init, 'init')
-    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', 0, type, init, 1, undefined)) as ViewOf<T>
+    const value = snapshotValid(type, init)
+    return this.mutate(() => this.constructLocked(RecordKind.ANONYMOUS, '', 0, type, value, 1, undefined)) as ViewOf<T>
   }
 
   /** Destroys an object (named, unique or anonymous) given its view or offset. */
@@ -322,8 +346,10 @@ export class SegmentManager {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
     this.countOperation()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const journal = this.journal
     const i32 = this.mem.i32
     journal.begin()
@@ -339,6 +365,7 @@ export class SegmentManager {
       throw this.withTargetError(e)
     } finally {
       leaveWrite(i32, false)
+      this.operating = false
       lock.release()
     }
   }
@@ -350,9 +377,14 @@ export class SegmentManager {
    */
   deallocate(offset: number): void {
     this.assertWritable()
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+      throw invalidArgument('offset', offset, 'the offset (a number) that allocate returned', { target: this.backing.target })
+    }
     this.countOperation()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const journal = this.journal
     const i32 = this.mem.i32
     journal.begin()
@@ -368,6 +400,7 @@ export class SegmentManager {
       throw e
     } finally {
       leaveWrite(i32, false)
+      this.operating = false
       lock.release()
     }
   }
@@ -456,8 +489,7 @@ export class SegmentManager {
     this.assertOpen()
     this.checkSize()
     const figures = this.reader.read(ReadScope.BOTH, () => readStats(this.inspection))
-    const lock = SegmentLock.describe(this.mem.i32)
-    return { ...figures, lock: lock.held ? { held: true, pid: lock.pid, alive: lock.pid === processIdentity().pid || processIdentity().isAlive(lock.pid) } : { held: false } }
+    return { ...figures, lock: SegmentLock.describe(this.mem.i32, this.owner), ownerMethod: this.owner.method }
   }
 
   /** A snapshot of the named objects. */
@@ -486,25 +518,40 @@ export class SegmentManager {
     return this.reader.read(ReadScope.BOTH, () => readSanity(this.inspection))
   }
 
-  /** Runs `fn` holding the segment lock: other processes' operations wait. */
+  /**
+   * Runs `fn` holding the segment lock: other processes' operations wait.
+   * Operations on this handle inside `fn` nest; on another handle of the same
+   * segment opened in this thread they fail with EDEADLK (they would wait
+   * for this very thread).
+   */
   withLock<R>(fn: (segment: this) => R): R {
     this.assertWritable()
     this.countOperation()
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
       return fn(this)
     } finally {
-      lock.release()
+      // close() inside fn already let the lock go.
+      if (!this.closed) lock.release()
     }
   }
 
-  /** Unmaps the segment; every later call, and every view taken from it, throws ECLOSED. Idempotent. */
+  /**
+   * Unmaps the segment and gives up this handle's owner token. Inside
+   * `withLock` it releases the lock first (between two operations nothing is
+   * half done), so no live process is left holding it; from inside an
+   * operation (a callback into the segment) it is EBUSY.
+   */
   close(): void {
     if (this.closed) return
+    if (this.operating) throw this.nestedError()
+    this.lock?.releaseAll()
     this.closed = true
     this.mem.closed = true
     this.cache.clear()
+    this.owner.release()
     this.backing.release()
   }
 
@@ -523,13 +570,18 @@ export class SegmentManager {
    */
   private mutate<R>(fn: () => R, index = false): R {
     this.countOperation()
+    // A nested operation would share (and its commit would wipe) this one's journal.
+    if (this.operating) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
+    this.operating = true
     const i32 = this.mem.i32
     const journal = this.journal
     journal.begin()
     enterWrite(i32, index)
     try {
+      // Read under the lock, before anything is written through them.
+      if (index) this.checkIndexWords()
       const result = fn()
       journal.commit()
       return result
@@ -538,8 +590,41 @@ export class SegmentManager {
       throw e
     } finally {
       leaveWrite(i32, index)
+      this.operating = false
       lock.release()
     }
+  }
+
+  /**
+   * The header's name-table words, before an index operation writes through
+   * them: in range (checkIndexHeader), and the table inside the live
+   * allocator block that holds it — a table word pointing elsewhere would
+   * have the operation write slots over other objects.
+   */
+  private checkIndexWords(): void {
+    const u32 = this.mem.u32
+    checkIndexHeader(u32, this.dataStart, this.segmentSize, this.backing.target)
+    const table = u32[SegmentHeader.TABLE_OFFSET >> 2] ?? 0
+    if (table === 0) return
+    const bytes = (u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0) * 8
+    let usable = -1
+    try {
+      usable = this.allocator.sizeOf(table)
+    } catch {
+      // not a live block
+    }
+    if (usable < bytes) {
+      throw new ShmError('ECORRUPT', `${this.backing.target} has a corrupt header: the name table at ${table} (${bytes} bytes) is not inside a live allocator block`, {
+        target: this.backing.target,
+      })
+    }
+  }
+
+  private nestedError(): ShmError {
+    return new ShmError('EBUSY', `${this.backing.target}: an operation was called from inside another operation on the same handle (a callback into the segment); it was refused and nothing of it was applied`, {
+      target: this.backing.target,
+      hint: 'read everything the operation needs before calling it; use withLock to group operations',
+    })
   }
 
   private mutateIndex<R>(fn: () => R): R {
@@ -871,30 +956,27 @@ function arrayOf<T extends Type>(element: T, count: number): ReturnType<typeof t
   return type as ReturnType<typeof t.array<T>>
 }
 
-/** One value for every element, or an iterable of one value per element. */
-function arrayInit(element: Type, count: number, init: unknown): unknown[] {
-  if (element.validate(init, []).length === 0) return new Array<unknown>(count).fill(init)
-  if (init !== null && typeof init === 'object' && Symbol.iterator in init) {
-    const values: unknown[] = []
-    for (const value of init as Iterable<unknown>) {
-      values.push(value)
-      if (values.length > count) {
-        throw invalidArgument('init', init, `one value of the element type, or an iterable of at most ${count} values`)
-      }
-    }
-    return values
-  }
-  return [init]
+/** `init` copied once (see snapshotInit) and validated; undefined stays undefined (zeros). */
+function snapshotValid(type: Type, init: unknown): unknown {
+  if (init === undefined) return undefined
+  const value = snapshotInit(type, init)
+  validateInit(type, value, 'init')
+  return value
 }
+
+/** An unpaired UTF-16 surrogate has no UTF-8 form: encoded, it becomes U+FFFD and two names would be one. */
+const LONE_SURROGATE = /\p{Surrogate}/u
 
 /** For lookups: a name too long to be stored is simply not found, so no encoding is needed. */
 function checkLookupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
+  if (typeof name !== 'string' || name.length === 0 || LONE_SURROGATE.test(name)) {
+    throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (valid Unicode: no lone surrogates)`)
+  }
 }
 
 /** Validates a name to store; returns its UTF-8 byte length. */
 function checkName(name: unknown): number {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes`)
+  checkLookupName(name)
   const bytes = utf8Length(name)
   if (bytes > MAX_NAME_BYTES) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
   return bytes
@@ -916,7 +998,5 @@ function writeName(u8: Uint8Array, at: number, name: string, bytes: number): voi
 }
 
 function checkType(type: unknown): asserts type is Type {
-  if (type === null || typeof type !== 'object' || typeof (type as Type).view !== 'function' || typeof (type as Type).fingerprintLo !== 'number') {
-    throw invalidArgument('type', type, 'a shmkit type such as t.int32 or t.struct({...})')
-  }
+  if (!isSoundType(type)) throw invalidArgument('type', type, 'a shmkit type such as t.int32 or t.struct({...})')
 }

@@ -40,3 +40,20 @@ t.test('a stray write through a read-only .typed array does not crash and does n
   t.equal(r.code, 0, r.stderr)
   t.same([...seg.findArray('arr', types.int32)!.typed], [7, 7, 7, 7], 'the shared object is untouched')
 })
+
+t.test(".typed on a read-only handle is a copy: a write to it never makes the handle stale", (t) => {
+  const name = segmentName(t)
+  const seg = ManagedSharedMemory.create(name, 1 << 20)
+  const ro = ManagedSharedMemory.open(name, { readOnly: true })
+  t.teardown(() => (ro.close(), seg.close()))
+  const arr = seg.constructArray('arr', types.int32, 4, 7)
+  const view = ro.findArray('arr', types.int32)!
+  view.typed[0] = 12345
+  t.same([...view.typed], [7, 7, 7, 7], 'the write went to a copy')
+  arr.set(0, 1)
+  seg.construct('later', types.int32, 5)
+  t.same([...ro.findArray('arr', types.int32)!.typed], [1, 7, 7, 7], "the read-only handle still follows the segment's writes")
+  t.equal(ro.find('later', types.int32)?.value, 5, 'and finds objects constructed later')
+  t.same([...arr.typed], [1, 7, 7, 7], 'the shared object never saw 12345')
+  t.end()
+})

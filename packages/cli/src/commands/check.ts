@@ -33,6 +33,7 @@ export function checkTarget(target: SegmentTarget): CheckResult {
       return { target: description, ok: false, problems: ['not a shmkit segment: no shmkit header'] }
     case 'other-version':
     case 'corrupt':
+    case 'initializing':
       return { target: description, ok: false, problems: [probe.problem] }
     case 'ok':
       break

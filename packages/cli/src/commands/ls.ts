@@ -14,7 +14,7 @@ const columns: Column<ListedSegment>[] = [
   { header: 'FREE', cell: (s) => (s.status === 'ok' ? formatBytes(s.free) : dash), align: 'right' },
   { header: 'OBJECTS', cell: (s) => (s.status === 'ok' ? String(s.numNamedObjects) : dash), align: 'right' },
   { header: 'LOCK', cell: (s) => (s.status === 'ok' ? describeLock(s.lock) : dash) },
-  { header: 'VERSION', cell: (s) => (s.status === 'corrupt' ? dash : String(s.version)), align: 'right' },
+  { header: 'VERSION', cell: (s) => (s.status === 'corrupt' || s.status === 'initializing' ? dash : String(s.version)), align: 'right' },
   { header: 'STATE', cell: (s) => (s.status === 'other-version' ? 'other layout version' : s.status) },
 ]
 

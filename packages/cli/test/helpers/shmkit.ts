@@ -68,9 +68,3 @@ export function writeWord(name: string, byteOffset: number, value: number): void
     object.close()
   }
 }
-
-/** The pid of a process that has exited: a lock owner that died. */
-export function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
-  return Number(child.stdout)
-}

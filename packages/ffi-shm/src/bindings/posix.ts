@@ -23,6 +23,13 @@ export const MFD_CLOEXEC = 1
 export const MFD_ALLOW_SEALING = 2
 export const F_ADD_SEALS = 1033
 export const F_SEAL_SHRINK = 2
+/** Open-file-description byte-range locks (Linux >= 3.15); struct flock is laid out the same on every 64-bit Linux. */
+export const F_OFD_GETLK = 36
+export const F_OFD_SETLK = 37
+export const F_RDLCK = 0
+export const F_WRLCK = 1
+export const F_UNLCK = 2
+export const FLOCK_BYTES = 32
 export const FUTEX_WAIT = 0
 export const FUTEX_WAKE = 1
 /** futex_waitv(2) (Linux 5.16+): the same number on every architecture. */
@@ -53,6 +60,8 @@ export interface PosixBindings {
   sysconf(name: number): number
   memfd_create(name: string, flags: number): number
   fcntl(fd: number, cmd: number, arg: number): number
+  /** fcntl with a `struct flock *` (F_OFD_SETLK, F_OFD_GETLK): the kernel fills it in for GETLK. */
+  fcntlLock(fd: number, cmd: number, flock: Uint8Array): number
   ftok(path: string, id: number): number
   shmget(key: number, size: number, flags: number): number
   shmat(shmid: number, addr: bigint | null, flags: number): bigint
@@ -104,6 +113,7 @@ export function posix(): PosixBindings {
     sysconf: libc.func('long sysconf(int name)'),
     memfd_create: process.platform === 'linux' ? libc.func('int memfd_create(const char *name, unsigned int flags)') : unsupported('memfd_create'),
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
+    fcntlLock: variadicFcntlLock(libc.func('int fcntl(int fd, int cmd, ...)')),
     ftok: libc.func('int ftok(const char *path, int id)'),
     shmget: libc.func('int shmget(int key, size_t size, int flags)'),
     shmat: libc.func('void *shmat(int shmid, void *addr, int flags)'),
@@ -119,6 +129,10 @@ export function posix(): PosixBindings {
 function variadicShmOpen(call: (...args: unknown[]) => number): PosixBindings['shm_open'] {
   // mode_t is promoted to unsigned int through '...'.
   return (name, oflag, mode) => call(name, oflag, 'unsigned int', mode)
+}
+
+function variadicFcntlLock(call: (...args: unknown[]) => number): PosixBindings['fcntlLock'] {
+  return (fd, cmd, flock) => call(fd, cmd, 'void *', flock)
 }
 
 function unsupported(name: string): () => never {

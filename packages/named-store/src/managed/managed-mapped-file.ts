@@ -1,4 +1,3 @@
-import { closeSync, ftruncateSync, openSync, unlinkSync } from 'node:fs'
 import { z } from 'zod'
 import { ShmError } from '@shmkit/errors'
 import { FileMapping, MappedRegion } from '@shmkit/ffi-shm'
@@ -20,6 +19,7 @@ import {
   type OpenOptions,
   type OpenOrCreateOptions,
 } from './options.js'
+import { checkAdoptable } from './adopt-existing.js'
 
 const targetOf = (path: string): string => `file "${path}"`
 const flushOptionsSchema = z.object({ async: z.boolean().optional() }).strict()
@@ -53,44 +53,45 @@ export class ManagedMappedFile extends SegmentManager {
     return this.#region.flushAsync()
   }
 
-  /** Creates the file (EEXIST if it exists) with `size` bytes and formats it. */
+  /**
+   * Creates the file (EEXIST if it exists) with `size` bytes and formats it,
+   * all through the one descriptor that O_EXCL created: the path is never
+   * opened again, so a symlink swapped in meanwhile redirects nothing.
+   */
   static create(path: string, size: number, options?: CreateOptions): ManagedMappedFile {
     const opts = parseOptions(createOptionsSchema, options, 'options', targetOf(String(path)))
     checkPath(path)
     checkSegmentSize(size)
-    let fd: number
+    const file = FileMapping.create(path, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
-      fd = openSync(path, 'wx', opts.mode ?? 0o600)
-    } catch (e) {
-      throw fsError(e, path, 'open')
-    }
-    try {
-      ftruncateSync(fd, size)
-    } catch (e) {
-      closeSync(fd)
-      unlinkSync(path)
-      throw fsError(e, path, 'ftruncate')
-    } finally {
-      // FileMapping reopens by path; this descriptor only created and sized the file.
-    }
-    closeSync(fd)
-    try {
-      const file = new FileMapping(path)
       let region: MappedRegion | undefined
       const backing = createBacking(file, size, targetOf(path), () => (region = new MappedRegion(file)), objectSizeFor(size, opts.maxSize))
       return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
     } catch (e) {
-      FileMapping.remove(path)
+      // Remove what we created, and only that: the path may name something else by now.
+      file.close()
+      if (file.isAt(path)) FileMapping.remove(path)
       throw e
     }
   }
 
   /** Opens and validates an existing segment file; ENOENT if there is none, ECORRUPT/EVERSION for other bytes. */
   static open(path: string, options?: OpenOptions): ManagedMappedFile {
+    return ManagedMappedFile.openChecked(path, options)
+  }
+
+  /** open, with `check` run on the descriptor before anything is mapped. */
+  private static openChecked(path: string, options: OpenOptions | undefined, check?: (fd: number) => void): ManagedMappedFile {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(String(path)))
     checkPath(path)
     const readOnly = opts.readOnly ?? false
     const file = new FileMapping(path, { readOnly })
+    try {
+      check?.(file.fd)
+    } catch (e) {
+      file.close()
+      throw e
+    }
     let region: MappedRegion | undefined
     const backing = openBacking(file, targetOf(path), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => (region = new MappedRegion(file, { readOnly })))
     return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
@@ -102,7 +103,7 @@ export class ManagedMappedFile extends SegmentManager {
     checkSegmentSize(size)
     return openOrCreateWith(
       () => ManagedMappedFile.create(path, size, createPartOf(opts)),
-      () => ManagedMappedFile.open(path, reopenOptions(opts)),
+      () => ManagedMappedFile.openChecked(path, reopenOptions(opts), opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(path))),
       targetOf(path),
     )
   }
@@ -140,15 +141,4 @@ function checkPath(path: unknown): asserts path is string {
       issues: [{ path: ['path'], message: 'expected a non-empty file path' }],
     })
   }
-}
-
-function fsError(e: unknown, path: string, syscall: string): ShmError {
-  const err = e as NodeJS.ErrnoException
-  const code = err.code ?? 'EIO'
-  return new ShmError(code, `${syscall} ${targetOf(path)} failed: ${err.message}`, {
-    target: targetOf(path),
-    syscall,
-    ...(typeof err.errno === 'number' ? { errno: -Math.abs(err.errno) === err.errno ? -err.errno : err.errno } : {}),
-    cause: e,
-  })
 }

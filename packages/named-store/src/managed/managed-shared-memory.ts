@@ -17,6 +17,7 @@ import {
   type OpenOptions,
   type OpenOrCreateOptions,
 } from './options.js'
+import { checkAdoptable } from './adopt-existing.js'
 
 const targetOf = (name: string): string => `shared memory "${name}"`
 
@@ -50,9 +51,20 @@ export class ManagedSharedMemory extends SegmentManager {
 
   /** Opens an existing segment; ENOENT if there is none, ECORRUPT/EVERSION if it is not ours. */
   static open(name: string, options?: OpenOptions): ManagedSharedMemory {
+    return ManagedSharedMemory.openChecked(name, options)
+  }
+
+  /** open, with `check` run on the descriptor before anything is mapped. */
+  private static openChecked(name: string, options: OpenOptions | undefined, check?: (fd: number) => void): ManagedSharedMemory {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(name))
     const readOnly = opts.readOnly ?? false
     const shm = SharedMemoryObject.open(name, { readOnly })
+    try {
+      check?.(shm.fd)
+    } catch (e) {
+      shm.close()
+      throw e
+    }
     const backing = openBacking(shm, targetOf(name), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(shm, { readOnly }))
     return new ManagedSharedMemory(name, backing, opts)
   }
@@ -63,7 +75,7 @@ export class ManagedSharedMemory extends SegmentManager {
     checkSegmentSize(size)
     return openOrCreateWith(
       () => ManagedSharedMemory.create(name, size, createPartOf(opts)),
-      () => ManagedSharedMemory.open(name, reopenOptions(opts)),
+      () => ManagedSharedMemory.openChecked(name, reopenOptions(opts), opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(name))),
       targetOf(name),
     )
   }

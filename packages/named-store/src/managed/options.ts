@@ -51,7 +51,16 @@ export const openOptionsSchema = z
   })
   .strict()
 
-export const openOrCreateOptionsSchema = createOptionsSchema.extend({ timeoutMs: openOptionsSchema.shape.timeoutMs }).strict()
+export const openOrCreateOptionsSchema = createOptionsSchema
+  .extend({
+    timeoutMs: openOptionsSchema.shape.timeoutMs,
+    /**
+     * Adopt an existing segment even if another user owns it or its mode is
+     * wider than `mode` (default false: EACCES, see README "Security").
+     */
+    trustExisting: z.boolean().optional(),
+  })
+  .strict()
 
 /** Options of `create` on the managed segment kinds (`mode`, `lock`, `sizeCheck`), validated with zod. */
 export type CreateOptions = z.infer<typeof createOptionsSchema>
@@ -76,7 +85,7 @@ export function managerOptions(opts: ManagerOptions): ManagerOptions {
 
 /** The create options an openOrCreate passes on when it creates the segment. */
 export function createPartOf(opts: OpenOrCreateOptions): CreateOptions {
-  const { timeoutMs: _openOnly, ...create } = opts
+  const { timeoutMs: _openOnly, trustExisting: _adoptOnly, ...create } = opts
   return create
 }
 

@@ -19,9 +19,9 @@ export const SegmentHeader = {
   SIZE_LO: 16,
   SIZE_HI: 20,
   ALLOCATOR_OFFSET: 24,
-  /** Process-shared lock word: owner pid and a start-time tag, 0 when free. */
+  /** Process-shared lock word: the owner handle's token (segment/owner.ts), 0 when free. */
   LOCK_WORD: 28,
-  /** Full start-time tag of the lock owner, written after it takes the lock. */
+  /** Start-time tag of the lock owner where tokens are pids (the fallback method), else 0. */
   LOCK_OWNER_START: 32,
   LOCK_WAITERS: 36,
   /** How many times a dead owner's lock was taken over and rolled back. */
@@ -43,6 +43,14 @@ export const SegmentHeader = {
   JOURNAL_CAPACITY: 72,
   /** The worker thread (threadId + 1) of the lock owner, 0 when free. */
   LOCK_OWNER_THREAD: 76,
+  /** Counter writable handles draw their owner tokens from (read-only handles pick at random). */
+  OWNER_TOKEN_NEXT: 80,
+  /** SharedArrayBuffer segments only: descriptor + 1 and inode of this process's owner file (owner-thread-file.ts). */
+  OWNER_FILE: 84,
+  OWNER_FILE_INO_LO: 88,
+  OWNER_FILE_INO_HI: 92,
+  /** Number of the last operation begun (24 bits): journal entries carry it, so stale ones are never rolled back. */
+  JOURNAL_SEQUENCE: 96,
   /**
    * The allocator generation: odd while a writer changes the allocator's
    * metadata, moved by every mutation (raw allocate/deallocate included).
@@ -58,7 +66,7 @@ export const SegmentHeader = {
 
 /** The first word of every managed segment ("SHMK"): `open` refuses other bytes with ECORRUPT. */
 export const SEGMENT_MAGIC = 0x4b4d4853 // "SHMK" little-endian
-/** 2: allocator generation, per-segment hash seed, table tombstones, marked object blocks. */
+/** 2: the lock word holds an owner token, not a pid; allocator generation, per-segment hash seed, table tombstones, marked object blocks, journal sequence numbers. */
 export const LAYOUT_VERSION = 2
 /** Bytes per journal entry: offset, length, 8 bytes of old content. */
 export const JOURNAL_ENTRY_BYTES = 16
@@ -109,12 +117,43 @@ export function validateHeader(u32: Uint32Array, mappedBytes: number, target: st
   else if (size > mappedBytes) problems.push(`segment size ${size} exceeds the ${mappedBytes} bytes mapped (truncated?)`)
   const allocator = word(SegmentHeader.ALLOCATOR_OFFSET)
   if (allocator < HEADER_BYTES || allocator >= size) problems.push(`allocator offset ${allocator} out of range`)
+  if (allocator >= HEADER_BYTES && allocator < size) {
+    const index = indexHeaderProblem(u32, allocator, size)
+    if (index !== undefined) problems.push(index)
+  }
   const capacity = word(SegmentHeader.JOURNAL_CAPACITY)
   if (capacity !== JOURNAL_ENTRIES) problems.push(`journal capacity ${capacity} != ${JOURNAL_ENTRIES}`)
   if (word(SegmentHeader.JOURNAL_COUNT) > capacity) problems.push(`journal count ${word(SegmentHeader.JOURNAL_COUNT)} > capacity`)
   if (problems.length > 0) {
     throw new ShmError('ECORRUPT', `${target} has a corrupt header: ${problems.join('; ')}`, { target, details: { problems } })
   }
+}
+
+/** Bytes per name-table slot: hash and record offset. */
+const TABLE_SLOT_BYTES = 8
+
+/**
+ * Why the header's name-table words cannot be right, or undefined: a table
+ * at offset 0 holds nothing (no slots, no objects), any other must be a
+ * power-of-two number of slots lying wholly inside the allocator's range —
+ * never over the header, never past the end.
+ */
+export function indexHeaderProblem(u32: Uint32Array, allocatorStart: number, size: number): string | undefined {
+  const table = u32[SegmentHeader.TABLE_OFFSET >> 2] ?? 0
+  const slots = u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0
+  const objects = (u32[SegmentHeader.NUM_NAMED >> 2] ?? 0) + (u32[SegmentHeader.NUM_UNIQUE >> 2] ?? 0)
+  if (table === 0) return slots === 0 && objects === 0 ? undefined : `name table offset 0 with ${slots} slots and ${objects} objects`
+  if ((table & 7) !== 0 || table < allocatorStart || slots === 0 || (slots & (slots - 1)) !== 0 || table + slots * TABLE_SLOT_BYTES > size) {
+    return `name table (offset ${table}, ${slots} slots) out of range`
+  }
+  if (objects > slots) return `${objects} objects in a name table of ${slots} slots`
+  return undefined
+}
+
+/** The header's index words, checked before an operation uses them: ECORRUPT if they cannot be right. */
+export function checkIndexHeader(u32: Uint32Array, allocatorStart: number, size: number, target: string): void {
+  const problem = indexHeaderProblem(u32, allocatorStart, size)
+  if (problem !== undefined) throw new ShmError('ECORRUPT', `${target} has a corrupt header: ${problem}`, { target, details: { problems: [problem] } })
 }
 
 /** Writes a fresh header. The caller holds the INITIALIZING state. */
@@ -144,6 +183,8 @@ export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: num
   set(SegmentHeader.ALLOCATOR_GENERATION, 0)
   set(SegmentHeader.HASH_SEED_LO, hashSeed[0] ?? 0)
   set(SegmentHeader.HASH_SEED_HI, hashSeed[1] ?? 0)
+  set(SegmentHeader.OWNER_TOKEN_NEXT, 0)
+  set(SegmentHeader.JOURNAL_SEQUENCE, 0)
 }
 
 /** 64 random bits for a new segment's name hash: whoever chooses names cannot aim at its table slots. */

@@ -2,6 +2,9 @@ import { ShmError } from '@shmkit/errors'
 import { JOURNAL_ENTRY_BYTES, SegmentHeader } from './header.js'
 
 const COUNT = SegmentHeader.JOURNAL_COUNT >> 2
+const SEQUENCE = SegmentHeader.JOURNAL_SEQUENCE >> 2
+/** Operation numbers are 24 bits: an entry's length word keeps its chunk length (<= 8) in the low byte. */
+const SEQUENCE_MASK = 0xffffff
 const ENTRIES = SegmentHeader.JOURNAL_ENTRIES
 /** The header words an operation may change: the index counters and table. */
 const JOURNALED_HEADER_START = SegmentHeader.NUM_NAMED
@@ -17,12 +20,18 @@ const JOURNALED_HEADER_END = SegmentHeader.CREATOR_PID
  * belong to the kernel, not to the process), in program order on x86-64 and
  * behind the lock's release/acquire elsewhere; an entry is written before the
  * count that publishes it, and before the write it protects.
+ *
+ * Every operation gets a sequence number (in the header), and every entry
+ * carries the number of the operation that wrote it: a count that is stale
+ * or corrupt can never roll back entries of an earlier, committed operation.
  */
 export class UndoJournal {
   /** True while an operation runs; writes outside one are not journaled. */
   active = false
   /** First byte after the journal: where the allocator's range may begin. */
   readonly end: number
+  /** The running operation's number, shifted into place for an entry's length word. */
+  private tag = 0
 
   constructor(
     private readonly u8: Uint8Array,
@@ -42,7 +51,16 @@ export class UndoJournal {
     return this.u32[COUNT] ?? 0
   }
 
+  /**
+   * Starts an operation (under the lock, after any recovery): whatever count
+   * is left over belongs to no operation that can still finish, so it goes.
+   */
   begin(): void {
+    const u32 = this.u32
+    u32[COUNT] = 0
+    const sequence = (((u32[SEQUENCE] ?? 0) + 1) & SEQUENCE_MASK) || 1
+    u32[SEQUENCE] = sequence
+    this.tag = sequence * 256
     this.active = true
   }
 
@@ -56,7 +74,7 @@ export class UndoJournal {
       } else {
         const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
         u32[entry] = offset
-        u32[entry + 1] = 4
+        u32[entry + 1] = this.tag + 4
         u32[entry + 2] = u32[offset >>> 2] ?? 0
         u32[COUNT] = count + 1
       }
@@ -73,7 +91,7 @@ export class UndoJournal {
     if (length === 4 && (offset & 3) === 0 && count < this.capacity) {
       const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
       u32[entry] = offset
-      u32[entry + 1] = 4
+      u32[entry + 1] = this.tag + 4
       u32[entry + 2] = u32[offset >>> 2] ?? 0
       // Publish after the entry is complete: a crash between the two leaves an
       // unpublished entry whose write has not happened yet either.
@@ -117,7 +135,7 @@ export class UndoJournal {
       const entry = ENTRIES + count * JOURNAL_ENTRY_BYTES
       const at = offset + done
       u32[entry >>> 2] = at
-      u32[(entry >>> 2) + 1] = chunk
+      u32[(entry >>> 2) + 1] = this.tag + chunk
       for (let i = 0; i < chunk; i++) this.u8[entry + 8 + i] = this.u8[at + i] ?? 0
       count++
       u32[COUNT] = count
@@ -129,24 +147,33 @@ export class UndoJournal {
     this.active = false
   }
 
-  /** Restores every recorded location, newest first; returns how many. */
+  /**
+   * Restores every location the last operation recorded, newest first;
+   * returns how many. Only entries of that operation (its sequence number)
+   * count, whatever the count word says.
+   */
   rollback(): number {
     const u32 = this.u32
     const count = Math.min(u32[COUNT] ?? 0, this.capacity)
+    const sequence = (u32[SEQUENCE] ?? 0) & SEQUENCE_MASK
     const size = this.u8.byteLength
+    let restored = 0
     for (let i = count - 1; i >= 0; i--) {
       const entry = ENTRIES + i * JOURNAL_ENTRY_BYTES
       const at = u32[entry >>> 2] ?? 0
-      const chunk = u32[(entry >>> 2) + 1] ?? 0
+      const lengthWord = u32[(entry >>> 2) + 1] ?? 0
+      if (lengthWord >>> 8 !== sequence) continue // an earlier operation's: committed long ago
+      const chunk = lengthWord & 0xff
       // A torn or hostile entry must not write outside the segment, over the
       // lock or over the journal itself.
       if (chunk === 0 || chunk > 8) continue
       const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
       if (!inHeaderCounters && (at < this.end || at + chunk > size)) continue
       for (let b = 0; b < chunk; b++) this.u8[at + b] = this.u8[entry + 8 + b] ?? 0
+      restored++
     }
     u32[COUNT] = 0
     this.active = false
-    return count
+    return restored
   }
 }

@@ -1,15 +1,11 @@
 import { ShmError } from '@shmkit/errors'
 import { SegmentHeader } from './header.js'
+import { isOwnerToken, thisThread, type OwnerLiveness, type OwnerState } from './owner.js'
 
 const LOCK = SegmentHeader.LOCK_WORD >> 2
 const OWNER_START = SegmentHeader.LOCK_OWNER_START >> 2
 const WAITERS = SegmentHeader.LOCK_WAITERS >> 2
 const OWNER_THREAD = SegmentHeader.LOCK_OWNER_THREAD >> 2
-
-/** Linux's PID_MAX_LIMIT is 2^22: the pid takes 22 bits of the lock word. */
-const PID_BITS = 22
-const PID_MASK = (1 << PID_BITS) - 1
-const TAG_MASK = (1 << (32 - PID_BITS)) - 1
 
 /** How a blocked locker sleeps until the word changes. */
 export interface LockWaiter {
@@ -18,19 +14,6 @@ export interface LockWaiter {
   wake(index: number, count: number): void
 }
 
-/** Who we are, and how to tell whether another owner still lives. */
-export interface ProcessIdentity {
-  readonly pid: number
-  /** The process start time's low 32 bits (never 0), or 0 where unknown. */
-  readonly startTag: number
-  /** This thread, as threadId + 1 (never 0). */
-  readonly thread: number
-  isAlive(pid: number): boolean
-  /** Another process's start tag; 'gone' if the OS says there is no such process, 'unknown' if it cannot tell (then the owner counts as alive). */
-  startTagOf(pid: number): number | 'gone' | 'unknown'
-}
-
-/** How the segment's process-shared lock waits. */
 export interface LockOptions {
   /** How often a waiter checks whether the owner died. */
   ownerCheckMs?: number
@@ -39,32 +22,30 @@ export interface LockOptions {
 }
 
 /**
- * The process-shared segment lock. The word holds the owner's pid and ten bits
- * of its start time, so a waiter can tell a dead owner (kill fails) from a live
- * one, and a recycled pid (the start time differs) from the original owner. The
- * full start tag is stored next to it once the lock is taken, closing the
- * 1-in-1024 chance of a tag collision except in the few instructions between.
+ * The process-shared segment lock. The word holds the owner handle's token
+ * (see owner.ts), 0 when free. A waiter takes the lock over only when the
+ * liveness says the owner is 'dead' — never on 'unknown', never from a
+ * stopped (SIGSTOP) owner, whose kernel lock record is still there — and
+ * then rolls its unfinished operation back (`recover`).
  *
  * The lock is recursive per handle: operations called from `withLock` nest.
+ * A lock held by another handle of this very thread is EDEADLK, not a wait
+ * (it could never end) and not a takeover (its owner is alive: it is us).
  */
 export class SegmentLock {
   private depth = 0
-  private readonly word: number
 
   constructor(
     private readonly i32: Int32Array,
     private readonly waiter: LockWaiter,
-    private readonly identity: ProcessIdentity,
+    private readonly liveness: OwnerLiveness,
+    /** Stored beside the word for the pid method's reuse check; 0 for the others. */
+    private readonly startTag: number,
     /** Runs under the lock after a dead owner's lock was taken over. */
     private readonly recover: () => void,
     private readonly target: string,
     private readonly options: LockOptions = {},
-  ) {
-    // A pid too large for the word (Windows pids are 32 bits) is stored as
-    // PID_MASK, "an owner nobody can check": never declared dead, never
-    // mistaken for the process whose pid its low bits would be.
-    this.word = Math.min(identity.pid, PID_MASK) | ((identity.startTag & TAG_MASK) << PID_BITS)
-  }
+  ) {}
 
   get held(): boolean {
     return this.depth > 0
@@ -76,31 +57,44 @@ export class SegmentLock {
       this.depth++
       return
     }
-    if (Atomics.compareExchange(this.i32, LOCK, 0, this.word) !== 0) this.acquireContended(timeoutMs ?? this.options.timeoutMs)
-    this.i32[OWNER_START] = this.identity.startTag
-    this.i32[OWNER_THREAD] = this.identity.thread
+    if (Atomics.compareExchange(this.i32, LOCK, 0, this.liveness.token) !== 0) this.acquireContended(timeoutMs ?? this.options.timeoutMs)
+    this.i32[OWNER_START] = this.startTag
+    this.i32[OWNER_THREAD] = thisThread
     this.depth = 1
   }
 
   release(): void {
     if (this.depth === 0) throw new ShmError('EINVAL', `lock of ${this.target} released while not held`, { target: this.target })
     if (--this.depth > 0) return
+    this.unlock()
+  }
+
+  /** Lets go however deep the holds nest: the handle is closing. */
+  releaseAll(): void {
+    if (this.depth === 0) return
+    this.depth = 0
+    this.unlock()
+  }
+
+  private unlock(): void {
     this.i32[OWNER_START] = 0
     this.i32[OWNER_THREAD] = 0
     Atomics.store(this.i32, LOCK, 0)
     if (Atomics.load(this.i32, WAITERS) > 0) this.waiter.wake(LOCK, 1)
   }
 
-  /** What the lock word says: free, or held by pid N. */
-  static describe(i32: Int32Array): { held: false } | { held: true; pid: number } {
+  /** What the lock word says: free, or held by the handle with token `owner`. */
+  static describe(i32: Int32Array, liveness: OwnerLiveness | undefined): { held: false } | { held: true; owner: number; state: OwnerState } {
     const observed = Atomics.load(i32, LOCK)
-    return observed === 0 ? { held: false } : { held: true, pid: observed & PID_MASK }
+    if (observed === 0) return { held: false }
+    return { held: true, owner: observed >>> 0, state: liveness?.stateOf(observed >>> 0) ?? (isOwnerToken(observed) ? 'unknown' : 'dead') }
   }
 
   private acquireContended(timeoutMs: number | undefined): void {
     const i32 = this.i32
+    const token = this.liveness.token
     for (let spin = 0; spin < 64; spin++) {
-      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, this.word) === 0) return
+      if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, token) === 0) return
     }
     const checkEvery = this.options.ownerCheckMs ?? 10
     const started = performance.now()
@@ -109,18 +103,19 @@ export class SegmentLock {
     for (;;) {
       const observed = Atomics.load(i32, LOCK)
       if (observed === 0) {
-        if (Atomics.compareExchange(i32, LOCK, 0, this.word) === 0) return
+        if (Atomics.compareExchange(i32, LOCK, 0, token) === 0) return
         continue
       }
+      if (this.liveness.isHeldHere(observed >>> 0)) throw this.selfDeadlock(observed >>> 0)
       const now = performance.now()
       // Check on first sight of a new owner, then periodically: a dead owner is
       // found within one interval, a live one costs a syscall per interval.
       if (observed !== lastOwner || now - lastCheck >= checkEvery) {
         lastOwner = observed
         lastCheck = now
-        if (this.ownerIsDead(observed) && Atomics.compareExchange(i32, LOCK, observed, this.word) === observed) {
-          this.i32[OWNER_START] = this.identity.startTag
-          this.i32[OWNER_THREAD] = this.identity.thread
+        if (this.liveness.stateOf(observed >>> 0) === 'dead' && Atomics.compareExchange(i32, LOCK, observed, token) === observed) {
+          this.i32[OWNER_START] = this.startTag
+          this.i32[OWNER_THREAD] = thisThread
           this.depth = 1
           try {
             this.recover()
@@ -131,9 +126,9 @@ export class SegmentLock {
         }
       }
       if (timeoutMs !== undefined && now - started > timeoutMs) {
-        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by pid ${observed & PID_MASK}`, {
+        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by owner ${observed >>> 0}`, {
           target: this.target,
-          details: { ownerPid: observed & PID_MASK },
+          details: { owner: observed >>> 0 },
         })
       }
       Atomics.add(i32, WAITERS, 1)
@@ -145,24 +140,11 @@ export class SegmentLock {
     }
   }
 
-  private ownerIsDead(observed: number): boolean {
-    const pid = observed & PID_MASK
-    if (pid === PID_MASK) return false // an owner whose pid did not fit (maybe us): cannot be checked
-    if (pid === this.identity.pid) {
-      // Another thread of this process: alive as long as we are. This very
-      // thread, though, is not waiting on itself: the word is left over (a
-      // handle closed inside withLock, or corrupt bytes), and waiting would
-      // be a deadlock. Owners clear the thread word before releasing, so a
-      // stale read never shows our own thread.
-      return (this.i32[OWNER_THREAD] ?? 0) === this.identity.thread
-    }
-    if (!this.identity.isAlive(pid)) return true
-    if (this.identity.startTag === 0) return false // no start times on this platform
-    const start = this.identity.startTagOf(pid)
-    if (start === 'gone') return true
-    if (start === 'unknown') return false // never declare an owner dead on a guess
-    if ((start & TAG_MASK) !== observed >>> PID_BITS) return true
-    const recorded = this.i32[OWNER_START] ?? 0
-    return recorded !== 0 && recorded !== (start | 0)
+  private selfDeadlock(owner: number): ShmError {
+    return new ShmError('EDEADLK', `the lock of ${this.target} is held by another handle opened in this same thread (owner ${owner}): waiting for it would never end`, {
+      target: this.target,
+      details: { owner },
+      hint: 'use the handle that holds the lock (the one whose withLock is running), or do this after its withLock returns',
+    })
   }
 }

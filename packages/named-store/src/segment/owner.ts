@@ -1,14 +1,12 @@
 import { threadId } from 'node:worker_threads'
 
-// A stand-in with the interface helper H2 (issue #10) fixed; H2's file replaces it.
-
 /** What a lock waiter may conclude about an owner token. */
 export type OwnerState = 'alive' | 'dead' | 'unknown'
 
 /**
  * Who holds what in a segment: every handle has a token, and anyone can ask
- * whether the handle behind a token still lives. Process-shared mutexes in a
- * segment store tokens, never pids.
+ * whether the handle behind a token still lives. The segment lock (and every
+ * process-shared mutex in a segment) stores tokens, never pids.
  */
 export interface OwnerLiveness {
   /** This handle's owner id: nonzero, < 2**24, unique among the live handles of the segment. */
@@ -17,6 +15,14 @@ export interface OwnerLiveness {
   stateOf(token: number): OwnerState
   /** True when `token` belongs to a handle opened by this very thread (a wait on it would self-deadlock). */
   isHeldHere(token: number): boolean
+}
+
+/** An owner token the handle gives back when it closes. */
+export interface OwnerClaim extends OwnerLiveness {
+  /** How owners are told apart, for messages and tools: 'file-lock', 'thread', 'pid'. */
+  readonly method: string
+  /** Gives the token up: from now on it reads as dead (unless claimed again). */
+  release(): void
 }
 
 /** Tokens fit 24 bits, so a lock word can carry one with bits to spare. */
@@ -28,3 +34,28 @@ export function isOwnerToken(token: number): boolean {
 
 /** This thread's number (threadId + 1, never 0), as stored in a lock's owner-thread word. */
 export const thisThread = threadId + 1
+
+/**
+ * The tokens of handles open in this thread, by segment. Module state is per
+ * thread (every worker loads its own copy), so this is exactly "opened by
+ * this very thread". Keys identify the segment: a file's device and inode,
+ * or the buffer object itself.
+ */
+const openHere = new Map<unknown, Set<number>>()
+
+export function registerHere(segment: unknown, token: number): void {
+  let tokens = openHere.get(segment)
+  if (tokens === undefined) openHere.set(segment, (tokens = new Set()))
+  tokens.add(token)
+}
+
+export function unregisterHere(segment: unknown, token: number): void {
+  const tokens = openHere.get(segment)
+  if (tokens === undefined) return
+  tokens.delete(token)
+  if (tokens.size === 0) openHere.delete(segment)
+}
+
+export function openedHere(segment: unknown, token: number): boolean {
+  return openHere.get(segment)?.has(token) ?? false
+}

@@ -1,3 +1,4 @@
+import { snapshotInit } from './snapshot.js'
 import { describe, ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, readOnlyError, type SegmentMemory } from './memory.js'
 import { ScalarType, typedArrayOf, type ScalarView } from './scalars.js'
@@ -176,7 +177,9 @@ class BytesViewImpl implements BytesView {
   }
   get typed(): Uint8Array {
     if (this.mem.closed) throw closedError(this.mem)
-    return new Uint8Array(this.mem.buffer, this.offset, this.type.length)
+    const bytes = new Uint8Array(this.mem.buffer, this.offset, this.type.length)
+    // Read-only handles get a copy: see ArrayView.typed.
+    return this.mem.readOnly ? bytes.slice() : bytes
   }
   toJSON(): number[] {
     return [...this.value]
@@ -344,7 +347,11 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     const { element, length } = this
     const size = element.size
     if (this.fills(value)) {
-      for (let i = 0; i < length; i++) element.store(mem, offset + size * i, value)
+      // One element stored, then its bytes doubled in place: a fill of 2^28
+      // elements costs a few copies, not 2^28 stores (or a JS array of them).
+      element.store(mem, offset, value)
+      const end = offset + this.size
+      for (let filled = size; offset + filled < end; filled *= 2) mem.u8.copyWithin(offset + filled, offset, Math.min(offset + filled, end - filled))
       return
     }
     let i = 0
@@ -409,15 +416,20 @@ function makeArrayView<T extends Type>(type: ArrayType<T>): new (mem: SegmentMem
         storeValue(mem, at, value)
         return
       }
-      assertValid(element, value, index)
-      element.store(mem, at, value)
+      const v = snapshotInit(element, value)
+      assertValid(element, v, index)
+      element.store(mem, at, v)
     }
     get typed(): TypedArrayOf<T> {
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
       const make = typedArrayOf[element.name]
       if (make === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
-      return make(mem.buffer, this.offset, length) as TypedArrayOf<T>
+      const typed = make(mem.buffer, this.offset, length) as TypedArrayOf<T>
+      // A read-only handle's mapping is private copy-on-write: a write through
+      // a live array would land in a page of its own, and that page would stop
+      // following the segment. So read-only handles get a copy.
+      return (mem.readOnly ? typed.slice() : typed) as TypedArrayOf<T>
     }
     *[Symbol.iterator](): Iterator<ElementOf<T>> {
       for (let i = 0; i < length; i++) yield this.get(i)
@@ -593,9 +605,11 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
     Object.defineProperty(View.prototype, name, {
       enumerable: true,
       get,
-      set(this: View, v: unknown) {
+      set(this: View, value: unknown) {
         const mem = this.mem
         checkWrite(mem)
+        // A generator is read once: validated and stored from the same copy.
+        const v = snapshotInit(type, value)
         assertValid(type, v, name)
         type.store(mem, this.offset + offset, v)
       },
