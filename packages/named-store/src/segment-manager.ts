@@ -70,6 +70,12 @@ export interface SegmentBacking {
    */
   ownerFd?: number
   /**
+   * True when no other thread or process can reach this memory (a heap
+   * segment, a plain ArrayBuffer): every owner is then a handle of this
+   * thread. Never set it for a mapping: others map the same pages.
+   */
+  threadLocal?: boolean
+  /**
    * The size of the object behind the mapping now (fstat). Someone may truncate
    * a segment file underneath us, and touching pages past its end is SIGBUS.
    */
@@ -154,7 +160,13 @@ export class SegmentManager {
       writeWord: this.journal.writeWord.bind(this.journal),
     })
     const { claim, startTag } = claimOwner(
-      { buffer: backing.buffer, readOnly: backing.readOnly, target: backing.target, ...(backing.ownerFd === undefined ? {} : { fd: backing.ownerFd }) },
+      {
+        buffer: backing.buffer,
+        readOnly: backing.readOnly,
+        target: backing.target,
+        threadLocal: backing.threadLocal === true,
+        ...(backing.ownerFd === undefined ? {} : { fd: backing.ownerFd }),
+      },
       this.mem.i32,
     )
     this.owner = claim
