@@ -53,6 +53,12 @@ export interface SegmentBacking {
    */
   ownerFd?: number
   /**
+   * True when no other thread or process can reach this memory (a heap
+   * segment, a plain ArrayBuffer): every owner is then a handle of this
+   * thread. Never set it for a mapping: others map the same pages.
+   */
+  threadLocal?: boolean
+  /**
    * The size of the object behind the mapping now (fstat). Someone may truncate
    * a segment file underneath us, and touching pages past its end is SIGBUS.
    */

@@ -1,7 +1,7 @@
 // Inputs a user (or a neighbour writing the segment) can pass that used to
 // crash, mislead or lose data: each is now a ShmError with a stable code.
 import t from 'tap'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs'
 import { ManagedHeapMemory, ManagedSharedMemory, ManagedXsiSharedMemory, SegmentHeader, t as types } from '@shmkit/named-store'
 import { SharedMemoryObject, xsiKey } from '@shmkit/ffi-shm'
 import { fileURLToPath } from 'node:url'
@@ -64,6 +64,14 @@ t.test('an XSI segment has an owner file while it exists, removed with it', (t) 
   const other = ManagedXsiSharedMemory.open(key, { lock: { timeoutMs: 2000 } })
   seg.withLock(() => t.throws(() => other.construct('x', types.int32), err('EDEADLK')))
   other.close()
+  // Without its owner file (a directory squats the name), owners fall back to pids — never to this thread's registry.
+  const ownerFile = `/dev/shm/shmkit-xsi-${seg.shmid}.owners`
+  rmSync(ownerFile)
+  mkdirSync(ownerFile)
+  const fallback = ManagedXsiSharedMemory.open(key)
+  t.equal(fallback.stats().ownerMethod, 'pid', 'a mapping shared with other processes never uses the thread registry')
+  fallback.close()
+  rmdirSync(ownerFile)
   seg.close()
   t.ok(ManagedXsiSharedMemory.remove(key))
   t.notOk(existsSync(`/dev/shm/shmkit-xsi-${seg.shmid}.owners`), 'remove takes the owner file too')

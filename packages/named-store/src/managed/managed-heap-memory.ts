@@ -14,7 +14,7 @@ export class ManagedHeapMemory extends SegmentManager {
     checkSegmentSize(size)
     const buffer = new ArrayBuffer(size)
     SegmentManager.format(buffer, size, 'heap segment')
-    super({ buffer, readOnly: false, target: 'heap segment', waiter: new SleepWaiter(), release: () => {} }, options)
+    super({ buffer, readOnly: false, target: 'heap segment', waiter: new SleepWaiter(), release: () => {}, threadLocal: true }, options)
   }
 }
 
@@ -41,7 +41,8 @@ export class ManagedExternalBuffer extends SegmentManager {
       SegmentManager.format(buffer, size, 'external buffer')
     }
     const waiter = shared ? new AtomicsWaiter(new Int32Array(buffer)) : new SleepWaiter()
-    super({ buffer, readOnly: options.readOnly ?? false, target: 'external buffer', waiter, release: () => {} }, options.lock === undefined ? {} : { lock: options.lock })
+    // A plain ArrayBuffer cannot be shared: every owner is a handle of this thread.
+    super({ buffer, readOnly: options.readOnly ?? false, target: 'external buffer', waiter, release: () => {}, threadLocal: !shared }, options.lock === undefined ? {} : { lock: options.lock })
     this.buffer = buffer
   }
 }

@@ -17,8 +17,14 @@ const HALF = 2 ** 23
 export interface OwnerSource {
   /** A descriptor of the segment's own file (POSIX shm, mapped file, memfd): the file-lock method. */
   fd?: number
-  /** The buffer: a plain ArrayBuffer only this thread reaches; a SharedArrayBuffer this process's threads share. */
+  /** The buffer (a SharedArrayBuffer: this process's threads share it). */
   buffer: ArrayBuffer | SharedArrayBuffer
+  /**
+   * True only for memory no other thread or process can reach (a heap
+   * segment, an external plain ArrayBuffer). A mapping is an ArrayBuffer too,
+   * but others map the same pages: never local.
+   */
+  threadLocal: boolean
   readOnly: boolean
   target: string
 }
@@ -40,7 +46,7 @@ export function claimOwner(source: OwnerSource, i32: Int32Array): { claim: Owner
     ? (): number => HALF + randomInt(HALF - 1)
     : (): number => ((Atomics.add(i32, NEXT, 1) >>> 0) % (HALF - 1)) + 1
   const stale = (token: number): boolean => (Atomics.load(i32, LOCK) >>> 0) === token
-  if (source.fd === undefined && source.buffer instanceof ArrayBuffer) {
+  if (source.fd === undefined && source.threadLocal && source.buffer instanceof ArrayBuffer) {
     return { claim: LocalLiveness.claim(source.buffer, candidates, source.target), startTag: 0 }
   }
   // A SharedArrayBuffer's owners are this process's threads: they lock a memfd of the process.
