@@ -516,7 +516,7 @@ function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): n
       for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         const before = Atomics.load(i32, gen)
         if ((before & 1) === 0) {
-          let result: R
+          let result: ReturnType<typeof read>
           try {
             result = read()
           } catch (e) {
