@@ -17,6 +17,7 @@ t.test('control characters in segment and object names are escaped in every comm
   for (const args of [['ls'], ['inspect', name], ['check', name]]) {
     const run = shmkit(...args)
     const printed = run.stdout + run.stderr
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters
     t.notMatch(printed, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, `${args[0]}: no raw control character reaches the terminal`)
   }
   t.match(shmkit('inspect', name).stdout, /obj\\x1b\[2J\\u202egnp\.exe/, 'the escaped object name is shown')

@@ -266,7 +266,7 @@ export class SegmentManager {
       const offset = this.locate(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED, this.hashKey), type, false)
       if (offset === FAILED) throw this.locateError
       if (offset !== NOT_FOUND) return type.view(this.mem, offset)
-      return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, init, 1, undefined)
+      return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, value, 1, undefined)
     }) as ViewOf<T>
   }
 

@@ -45,7 +45,10 @@ const openHere = new Map<unknown, Set<number>>()
 
 export function registerHere(segment: unknown, token: number): void {
   let tokens = openHere.get(segment)
-  if (tokens === undefined) openHere.set(segment, (tokens = new Set()))
+  if (tokens === undefined) {
+    tokens = new Set()
+    openHere.set(segment, tokens)
+  }
   tokens.add(token)
 }
 
