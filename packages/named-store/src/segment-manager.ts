@@ -13,6 +13,8 @@ import { FLAG_ARRAY, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record
 import { RecordReader, type ObjectInfo } from './index/record-reader.js'
 import { CACHE_SLOTS, FindCache } from './index/find-cache.js'
 import { readSanity, readStats, type InspectionSource, type SegmentStats } from './inspection.js'
+import { SegmentHeapImpl } from './containers/heap.js'
+import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
 import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 export type { ObjectInfo } from './index/record-reader.js'
@@ -143,6 +145,7 @@ export class SegmentManager {
     this.reader = new ReadProtocol(this.mem, backing.target, this.lock, options.read)
     this.inspection = { mem: this.mem, size: this.segmentSize, target: backing.target, allocator: this.allocator, journal: this.journal, table: this.table, records: this.records }
     this.hashKey = { k0: u32[SegmentHeader.HASH_SEED_LO >> 2] ?? 0, k1: u32[SegmentHeader.HASH_SEED_HI >> 2] ?? 0 }
+    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.countOperation(), this.mem.i32)
   }
 
   // ---- named objects -------------------------------------------------------
@@ -217,6 +220,7 @@ export class SegmentManager {
   destroy(name: string): boolean {
     this.assertWritable()
     checkLookupName(name)
+    this.drainBeforeDestroy(name)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
 
@@ -262,6 +266,7 @@ export class SegmentManager {
       const record = this.recordOfObject(offset)
       const kind = this.records.kind(record)
       if (kind === RecordKind.ANONYMOUS) {
+        releaseOutOfLine(this.mem, this.records.typeName(record), offset as number)
         this.writeWord(record + Record.TAG, 0)
         this.allocator.deallocate(record)
         return
@@ -465,6 +470,33 @@ export class SegmentManager {
     return this.mutate(fn, true)
   }
 
+  /**
+   * Empties a container (vector, map) in bounded atomic steps before the one
+   * step that destroys it, so that step's journal stays small however big it was.
+   */
+  private drainBeforeDestroy(name: string): void {
+    const hash = hashName(name, RecordKind.NAMED, this.hashKey)
+    // A validated lock-free look first: most objects are not containers, and their destroy pays nothing more.
+    const typeName = this.reader.read(ReadScope.INDEX, () => {
+      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
+      return slot < 0 ? undefined : this.records.typeName(this.table.recordAt(slot))
+    })
+    if (typeName === undefined || !ownsHeapByName(typeName)) return
+    // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
+    const lock = this.lock as SegmentLock
+    lock.acquire()
+    try {
+      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
+      if (slot < 0) return
+      const record = this.table.recordAt(slot)
+      const corruption = this.records.corruption(record, name)
+      if (corruption !== undefined) throw corruption
+      drainOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
+    } finally {
+      lock.release()
+    }
+  }
+
   /** Runs under the lock after a dead owner's lock was taken over. */
   private recoverFromDeadOwner(): void {
     this.journal.rollback()
@@ -532,8 +564,9 @@ export class SegmentManager {
     this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
     const offset = objectOffsetOf(record, nameBytes, typeName.length)
     u32[(offset - 4) >> 2] = record
-    if (init === undefined) this.mem.u8.fill(0, offset, offset + type.size)
-    else type.store(this.mem, offset, init)
+    // Zeroed first even with an init: a type that keeps data out of line (t.str()) reads its old slot as "nothing to free".
+    this.mem.u8.fill(0, offset, offset + type.size)
+    if (init !== undefined) type.store(this.mem, offset, init)
     // The tag last: until the record is complete, nothing recognises it as one.
     u32[r + (Record.TAG >> 2)] = RECORD_MAGIC + kind
     if (kind !== RecordKind.ANONYMOUS) {
@@ -548,6 +581,7 @@ export class SegmentManager {
     const slot = this.table.findSlot(name, kind, hashName(name, kind, this.hashKey))
     if (slot < 0) return false
     const record = this.table.recordAt(slot)
+    releaseOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
     this.writeWord(counter, (this.mem.u32[counter >> 2] ?? 1) - 1)
