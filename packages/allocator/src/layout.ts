@@ -23,14 +23,14 @@ export const AllocatorHeader = {
 } as const
 
 export const ALLOCATOR_MAGIC = 0x41544252 // "RBTA"
-/** 2: tree links moved into the block header (1 kept them after it). */
-export const ALLOCATOR_VERSION = 2
+/** 3: a live block's check word carries the owner's mark bit; 2: tree links moved into the block header (1 kept them after it). */
+export const ALLOCATOR_VERSION = 3
 
 /**
  * A block header (16 bytes at the block's start):
  *   +0 size of the previous block in units, valid while that block is free (boundary tag)
  *   +4 size in units << 2 | PREV_ALLOCATED | ALLOCATED
- *   +8 a live block's check word (ALLOCATED_CHECK ^ offset)
+ *   +8 a live block's check word (ALLOCATED_CHECK ^ offset, MARK_BIT flipped when marked)
  * A free block is a tree node, and its search links share the header's line:
  *   +8 left, +12 right (a link is 16-aligned, so never a check word), then
  *   +16 parent, +20 color (1 = red) where user data would go.
@@ -53,5 +53,13 @@ export const MIN_UNITS = 2
 export const ALLOCATED = 1
 export const PREV_ALLOCATED = 2
 export const ALLOCATED_CHECK = 0xa110c8ed
+/**
+ * Flipped in a live block's check word when its owner marks the block (see
+ * RbTreeBestFit.mark). ALLOCATED_CHECK ^ offset has this bit clear (offsets are
+ * 16-aligned, the constant's low nibble is 0b1101), and a free block's LEFT
+ * link (16-aligned) has all four low bits clear, so neither variant can pass
+ * for the other or for a tree link.
+ */
+export const MARK_BIT = 2
 /** No red-black tree over 2^32 blocks is deeper than this: walks stop here on corrupt links. */
 export const MAX_DEPTH = 128

@@ -1,5 +1,5 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
-import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
+import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, MARK_BIT, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
 import { checkTree, insert, largest, lowerBound, remove, replace, staysAfterPredecessor, staysBeforeSuccessor, type TreeHost } from './tree.js'
 
 export interface AllocatorOptions {
@@ -197,6 +197,25 @@ export class RbTreeBestFit implements TreeHost {
     this.release(block)
   }
 
+  /**
+   * Sets or clears the one bit a live block carries for its owner, kept in
+   * the allocator's own block header (never in the block's bytes), so a
+   * caller can tell its kinds of blocks apart without trusting user data:
+   * the named store marks the blocks that hold constructed objects. A fresh
+   * block is unmarked; freeing drops the mark. EINVAL for anything but a live block.
+   */
+  mark(offset: number, marked: boolean): void {
+    const block = this.liveBlock(offset, 'offset')
+    const check = (ALLOCATED_CHECK ^ block) >>> 0
+    this.write(block + Block.CHECK, marked ? (check ^ MARK_BIT) >>> 0 : check)
+  }
+
+  /** Whether a live block is marked (see mark); EINVAL for anything but a live block. */
+  isMarked(offset: number): boolean {
+    const block = this.liveBlock(offset, 'offset')
+    return this.u32[(block + Block.CHECK) >> 2] !== (ALLOCATED_CHECK ^ block) >>> 0
+  }
+
   /** Usable bytes of a live block. */
   sizeOf(offset: number): number {
     return this.units(this.liveBlock(offset, 'offset')) * UNIT - HEADER
@@ -332,7 +351,7 @@ export class RbTreeBestFit implements TreeHost {
       if (((flags & PREV_ALLOCATED) !== 0) !== prevAllocated) problems.push(`block ${block}: previous-allocated bit disagrees with the previous block`)
       if (!prevAllocated && this.at(block + Block.PREV_SIZE) !== prevUnits) problems.push(`block ${block}: boundary tag ${this.at(block + Block.PREV_SIZE)} != previous size ${prevUnits}`)
       const allocated = (flags & ALLOCATED) !== 0
-      if (allocated && this.at(block + Block.CHECK) !== (ALLOCATED_CHECK ^ block) >>> 0) problems.push(`block ${block}: live block without its check word`)
+      if (allocated && (this.at(block + Block.CHECK) | MARK_BIT) >>> 0 !== ((ALLOCATED_CHECK ^ block) | MARK_BIT) >>> 0) problems.push(`block ${block}: live block without its check word`)
       if (!allocated) {
         if (!prevAllocated) problems.push(`block ${block}: two free blocks side by side (not coalesced)`)
         free.add(block)
@@ -398,7 +417,7 @@ export class RbTreeBestFit implements TreeHost {
     const next = block + units * UNIT
     if (
       (flags & ALLOCATED) === 0 ||
-      this.u32[(block + Block.CHECK) >> 2] !== (ALLOCATED_CHECK ^ block) >>> 0 ||
+      ((this.u32[(block + Block.CHECK) >> 2] ?? 0) | MARK_BIT) >>> 0 !== ((ALLOCATED_CHECK ^ block) | MARK_BIT) >>> 0 ||
       units < MIN_UNITS ||
       next > end ||
       (this.flags(next) & PREV_ALLOCATED) === 0

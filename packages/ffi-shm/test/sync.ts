@@ -35,18 +35,22 @@ t.test('futexWake wakes a waiter in another process', { skip: !futexSupported },
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/futex-waiter.ts', import.meta.url)), name], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  // The child sets word 0 to 1 when it is about to wait on word 1.
-  while (Atomics.load(words, 0) !== 1) await new Promise((r) => setTimeout(r, 5))
+  const closed = new Promise((resolve) => child.on('close', resolve))
+  // No timing assumption: wake (leaving the word at 0, so a woken child sleeps
+  // again) until a wake reports that it found a sleeper, however long the child
+  // takes to get there; only a waiter blocked in the kernel is counted by FUTEX_WAKE.
   let woken = 0
-  for (let i = 0; i < 200 && woken === 0; i++) {
-    await new Promise((r) => setTimeout(r, 5))
-    Atomics.store(words, 1, 1)
+  const deadline = Date.now() + 60_000
+  while (woken === 0 && Date.now() < deadline) {
     woken = futexWake(region, 4, 1)
+    if (woken === 0) await new Promise((r) => setTimeout(r, 5))
   }
-  const code = await new Promise((resolve) => child.on('close', resolve))
-  t.equal(code, 0)
-  t.equal(woken, 1, 'one waiter was woken')
-  t.match(out, /woken/)
+  t.equal(woken, 1, 'a wake found the other process asleep on the word')
+  // Now end its wait for good: change the word, then wake it.
+  Atomics.store(words, 1, 1)
+  futexWake(region, 4, 1)
+  t.equal(await closed, 0)
+  t.match(out, /^wakes [1-9]\d*, word 1$/m, 'the child saw the wake and then the change')
 })
 
 t.test('process identity: alive, dead, start time', async (t) => {

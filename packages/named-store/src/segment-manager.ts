@@ -4,51 +4,31 @@ import { HEADER_BYTES, JOURNAL_ENTRIES, SegmentHeader, readSegmentSize, writeHea
 import { UndoJournal } from './segment/journal.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
 import { processIdentity } from './segment/identity.js'
-import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protocol.js'
-import { hashName, RecordKind } from './index/name-hash.js'
+import { claimForFormat, publishFormatted } from './segment/open-protocol.js'
+import { enterWrite, INDEX_GENERATION, leaveWrite, ReadScope, settleAfterRecovery } from './segment/generations.js'
+import { ReadProtocol, type ReadProtocolOptions } from './read/read-protocol.js'
+import { cacheHash, hashName, RecordKind, type HashKey } from './index/name-hash.js'
 import { encodeName, NameTable, type TableHost } from './index/name-table.js'
-import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
+import { FLAG_ARRAY, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
+import { RecordReader, type ObjectInfo } from './index/record-reader.js'
+import { CACHE_SLOTS, FindCache } from './index/find-cache.js'
+import { readSanity, readStats, type InspectionSource, type SegmentStats } from './inspection.js'
 import { SegmentHeapImpl } from './containers/heap.js'
 import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
 import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
-const GEN = SegmentHeader.GENERATION >> 2
+export type { ObjectInfo } from './index/record-reader.js'
+export type { SegmentStats } from './inspection.js'
+
 const NUM_NAMED = SegmentHeader.NUM_NAMED >> 2
 const NUM_UNIQUE = SegmentHeader.NUM_UNIQUE >> 2
 const RECOVERIES = SegmentHeader.LOCK_RECOVERIES >> 2
-/** Lock-free lookups retry this often before taking the lock. */
-const SEQLOCK_ATTEMPTS = 16
-const CACHE_SLOTS = 256
 /** How many operations may pass between two checks of the mapped object's size. */
 const SIZE_CHECK_EVERY = 1024
-
-/** One object of the segment, as `names()` lists it. */
-export interface ObjectInfo {
-  name: string
-  /** The canonical name of the stored type, e.g. `struct{x:float64,y:float64}`. */
-  type: string
-  /** Element count: 1 for a single object, n for `constructArray`. */
-  count: number
-  /** Offset of the object in the segment (what `at` takes). */
-  offset: number
-  byteLength: number
-}
-
-/** What `stats()` reports. */
-export interface SegmentStats {
-  size: number
-  used: number
-  free: number
-  numNamedObjects: number
-  numUniqueObjects: number
-  largestFreeBlock: number
-  freeBlockCount: number
-  /** Free blocks by size class: `count` blocks of at most `upTo` bytes (and more than the previous class). */
-  freeBlockHistogram: { upTo: number; count: number }[]
-  lock: { held: false } | { held: true; pid: number; alive: boolean }
-  version: number
-  recoveries: number
-}
+/** locate()'s answers besides an offset. */
+const NOT_FOUND = -1
+/** locate() found a problem; the error is in `this.locateError`. */
+const FAILED = -2
 
 /** What a managed segment's mapping hands to the segment manager. */
 export interface SegmentBacking {
@@ -72,10 +52,14 @@ export interface SegmentManagerOptions {
   /**
    * How often to compare the mapped object's size with the segment's (fstat,
    * ~1 µs): 'periodic' (default) every 1,024 operations and on every slow path;
-   * 'every-operation' before each one, so a file truncated by someone else can
-   * never turn an operation into SIGBUS.
+   * 'every-operation' before each one (cached finds and getters included), so
+   * an operation that starts after someone else truncated the file answers
+   * ECORRUPT instead of touching a page past its end (SIGBUS). A truncation
+   * that lands while an operation runs can still fault it: see README.
    */
   sizeCheck?: 'periodic' | 'every-operation'
+  /** How lock-free readers wait out writers (see ReadProtocol). */
+  read?: ReadProtocolOptions
 }
 
 /**
@@ -84,8 +68,10 @@ export interface SegmentManagerOptions {
  * process-shared lock, and implements every managed-segment operation.
  *
  * Every mutation runs under the lock with the undo journal active, so it is
- * atomic across processes and against a crash; the name table is also guarded
- * by a seqlock (the header's generation) so `find` needs no lock at all.
+ * atomic across processes and against a crash, and moves the generations
+ * (segment/generations.ts) that every lock-free reader validates against
+ * (read/read-protocol.ts): `find`, `names` and the figures take no lock and
+ * never return a value assembled from two states.
  */
 export class SegmentManager {
   protected readonly mem: SegmentMemory
@@ -94,23 +80,23 @@ export class SegmentManager {
   private readonly journal: UndoJournal
   private readonly lock: SegmentLock | undefined
   private readonly table: NameTable
-  /**
-   * A small direct-mapped cache of recent finds, valid while the index's
-   * generation is unchanged: a repeated `find` costs a hash and two compares.
-   * A lookup caches the object's offset; the view is cached only when the same
-   * name is found again. Caching every view made a sweep over many names pay
-   * for promoting each one out of the young generation (measured: +150 ns a find).
-   */
-  private readonly cacheNames: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined)
-  private readonly cacheTypes: (Type | undefined)[] = new Array<Type | undefined>(CACHE_SLOTS).fill(undefined)
-  /** Generation the entry was read at; odd (never a settled generation) when empty. */
-  private readonly cacheGenerations = new Int32Array(CACHE_SLOTS).fill(1)
-  private readonly cacheOffsets = new Uint32Array(CACHE_SLOTS)
-  private readonly cacheViews: unknown[] = new Array<unknown>(CACHE_SLOTS).fill(undefined)
+  private readonly records: RecordReader
+  private readonly reader: ReadProtocol
+  private readonly cache = new FindCache()
+  /** What stats() and sanityReport() read. */
+  private readonly inspection: InspectionSource
+  /** The segment's name-hash key (header seed words, fixed at format). */
+  private readonly hashKey: HashKey
+  /** What locate() found wrong, thrown once the read is validated. */
+  private locateError: unknown = undefined
+  /** The element count of the array locate() found. */
+  private locateCount = 0
   private readonly backing: SegmentBacking
   private readonly dataStart: number
   private readonly segmentSize: number
   private closed = false
+  /** Set when the segment was found truncated: every later operation throws it. */
+  private broken: ShmError | undefined
   /** Operations since the mapped object's size was last checked. */
   private sinceSizeCheck = 0
   private readonly sizeCheckEvery: number
@@ -155,7 +141,11 @@ export class SegmentManager {
       },
     }
     this.table = new NameTable(host)
-    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.checkNotTruncated())
+    this.records = new RecordReader(this.mem, this.dataStart, this.segmentSize, backing.target)
+    this.reader = new ReadProtocol(this.mem, backing.target, this.lock, options.read)
+    this.inspection = { mem: this.mem, size: this.segmentSize, target: backing.target, allocator: this.allocator, journal: this.journal, table: this.table, records: this.records }
+    this.hashKey = { k0: u32[SegmentHeader.HASH_SEED_LO >> 2] ?? 0, k1: u32[SegmentHeader.HASH_SEED_HI >> 2] ?? 0 }
+    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.countOperation(), this.mem.i32)
   }
 
   // ---- named objects -------------------------------------------------------
@@ -188,17 +178,14 @@ export class SegmentManager {
 
   /** The named object, or undefined; ETYPE if it was constructed with another type. */
   find<T extends Type>(name: string, type: T): ViewOf<T> | undefined {
-    if (this.closed) throw this.closedError()
+    if (this.closed || this.broken !== undefined) throw this.closedError()
     checkLookupName(name)
-    const hash = hashName(name, RecordKind.NAMED)
-    const slot = hash & (CACHE_SLOTS - 1)
-    if (this.cacheNames[slot] === name && this.cacheTypes[slot] === type && this.cacheGenerations[slot] === Atomics.load(this.mem.i32, GEN)) {
-      let view = this.cacheViews[slot]
-      if (view === undefined) this.cacheViews[slot] = view = type.view(this.mem, this.cacheOffsets[slot] ?? 0)
-      return view as ViewOf<T>
-    }
+    if (++this.sinceSizeCheck >= this.sizeCheckEvery) this.checkSize()
+    const slot = cacheHash(name) & (CACHE_SLOTS - 1)
+    const cached = this.cache.get(slot, name, type, Atomics.load(this.mem.i32, INDEX_GENERATION), this.mem)
+    if (cached !== undefined) return cached as ViewOf<T>
     checkType(type)
-    return this.findRecord(name, RecordKind.NAMED, type, hash) as ViewOf<T> | undefined
+    return this.findObject(name, RecordKind.NAMED, type, slot) as ViewOf<T> | undefined
   }
 
   /** The named array whatever its length, or undefined; ETYPE if its elements are another type. */
@@ -206,18 +193,12 @@ export class SegmentManager {
     this.assertOpen()
     checkLookupName(name)
     checkType(elementType)
-    const r = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
-    if (r === 0) return undefined
-    const u32 = this.mem.u32
-    const isArray = ((u32[(r + Record.FLAGS) >> 2] ?? 0) & FLAG_ARRAY) !== 0
-    if (!isArray || u32[(r + Record.ELEMENT_FP_LO) >> 2] !== elementType.fingerprintLo || u32[(r + Record.ELEMENT_FP_HI) >> 2] !== elementType.fingerprintHi) {
-      throw this.typeMismatch(name, r, `array(${elementType.name},*)`)
-    }
-    const count = u32[(r + Record.COUNT) >> 2] ?? 0
-    const arrayType = arrayOf(elementType, count)
-    const offset = this.objectOffset(r)
-    assertFits(this.mem, offset, arrayType)
-    return arrayType.view(this.mem, offset) as ViewOf<ReturnType<typeof t.array<T>>>
+    this.countOperation()
+    const hash = hashName(name, RecordKind.NAMED, this.hashKey)
+    const offset = this.reader.read(ReadScope.INDEX, () => this.locate(name, RecordKind.NAMED, hash, elementType, true))
+    if (offset === NOT_FOUND) return undefined
+    if (offset === FAILED) throw this.locateError
+    return arrayOf(elementType, this.locateCount).view(this.mem, offset) as ViewOf<ReturnType<typeof t.array<T>>>
   }
 
   /** The named object if it exists (of this type), else a new one: atomic across processes. */
@@ -228,8 +209,9 @@ export class SegmentManager {
     const nameBytes = checkName(name)
     if (init !== undefined) validateInit(type, init, 'init')
     return this.mutateIndex(() => {
-      const slot = this.table.findSlot(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
-      if (slot >= 0) return this.viewOfRecord(name, this.table.recordAt(slot), type)
+      const offset = this.locate(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED, this.hashKey), type, false)
+      if (offset === FAILED) throw this.locateError
+      if (offset !== NOT_FOUND) return type.view(this.mem, offset)
       return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, init, 1, undefined)
     }) as ViewOf<T>
   }
@@ -253,12 +235,15 @@ export class SegmentManager {
     return this.mutateIndex(() => this.constructLocked(RecordKind.UNIQUE, type.name, nameBytes, type, init, 1, undefined)) as ViewOf<T>
   }
 
+  /** The unique instance of `type`, or undefined. */
   findUnique<T extends Type>(type: T): ViewOf<T> | undefined {
     this.assertOpen()
     checkType(type)
-    return this.findRecord(type.name, RecordKind.UNIQUE, type, -1) as ViewOf<T> | undefined
+    this.countOperation()
+    return this.findObject(type.name, RecordKind.UNIQUE, type, -1) as ViewOf<T> | undefined
   }
 
+  /** Destroys the unique instance of `type`; false if there was none. */
   destroyUnique(type: Type): boolean {
     this.assertWritable()
     checkType(type)
@@ -279,14 +264,14 @@ export class SegmentManager {
     const offset = typeof target === 'number' ? target : target?.offset
     this.mutateIndex(() => {
       const record = this.recordOfObject(offset)
-      const u32 = this.mem.u32
-      const kind = (u32[(record + Record.TAG) >> 2] ?? 0) - RECORD_MAGIC
+      const kind = this.records.kind(record)
       if (kind === RecordKind.ANONYMOUS) {
-        releaseOutOfLine(this.mem, this.recordTypeName(record), offset as number)
+        releaseOutOfLine(this.mem, this.records.typeName(record), offset as number)
+        this.writeWord(record + Record.TAG, 0)
         this.allocator.deallocate(record)
         return
       }
-      const name = this.recordName(record)
+      const name = this.records.name(record)
       if (!this.destroyLocked(name, kind as RecordKind)) {
         throw new ShmError('ECORRUPT', `${this.backing.target}: object at ${offset} names "${name}" but the index does not list it`, { target: this.backing.target })
       }
@@ -297,6 +282,7 @@ export class SegmentManager {
   at<T extends Type>(offset: number, type: T): ViewOf<T> {
     this.assertOpen()
     checkType(type)
+    this.countOperation()
     const size = this.size
     if (!Number.isSafeInteger(offset) || offset < this.dataStart || offset + type.size > size) {
       throw invalidArgument('offset', offset, `an integer from ${this.dataStart} to ${size - type.size} (inside the segment's heap)`, { target: this.backing.target })
@@ -310,11 +296,13 @@ export class SegmentManager {
   allocate(bytes: number, options?: { align?: number }): number {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
-    this.checkNotTruncated()
+    this.countOperation()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const journal = this.journal
+    const i32 = this.mem.i32
     journal.begin()
+    enterWrite(i32, false)
     try {
       const offset = this.allocator.tryAllocate(bytes, options)
       if (offset < 0) this.allocator.allocate(bytes, options) // throws ENOMEM with the figures
@@ -324,28 +312,36 @@ export class SegmentManager {
       journal.rollback()
       throw this.withTargetError(e)
     } finally {
+      leaveWrite(i32, false)
       lock.release()
     }
   }
 
+  /**
+   * Frees a block `allocate` returned. A block that holds a constructed object
+   * is refused (EINVAL): the allocator marks those blocks in its own header,
+   * so what the block's bytes say plays no part.
+   */
   deallocate(offset: number): void {
     this.assertWritable()
-    const u32 = this.mem.u32
-    if (Number.isSafeInteger(offset) && offset >= this.dataStart && offset + 4 <= u32.length * 4 && (offset & 3) === 0 && isRecordTag(u32[offset >> 2] ?? 0)) {
-      throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
-    }
-    this.checkNotTruncated()
+    this.countOperation()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const journal = this.journal
+    const i32 = this.mem.i32
     journal.begin()
+    enterWrite(i32, false)
     try {
+      if (this.allocator.isMarked(offset)) {
+        throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
+      }
       this.allocator.deallocate(offset)
       journal.commit()
     } catch (e) {
       journal.rollback()
       throw e
     } finally {
+      leaveWrite(i32, false)
       lock.release()
     }
   }
@@ -359,63 +355,49 @@ export class SegmentManager {
 
   get freeMemory(): number {
     this.assertOpen()
-    return this.allocator.freeMemory
+    this.countOperation()
+    return this.reader.read(ReadScope.ALLOCATOR, () => this.allocator.freeMemory)
   }
 
   get numNamedObjects(): number {
     this.assertOpen()
-    return this.mem.u32[NUM_NAMED] ?? 0
+    this.countOperation()
+    return this.reader.read(ReadScope.INDEX, () => this.mem.u32[NUM_NAMED] ?? 0)
   }
 
   get numUniqueObjects(): number {
     this.assertOpen()
-    return this.mem.u32[NUM_UNIQUE] ?? 0
+    this.countOperation()
+    return this.reader.read(ReadScope.INDEX, () => this.mem.u32[NUM_UNIQUE] ?? 0)
   }
 
   /** How often a dead lock owner's work was rolled back in this segment, by anyone. */
   get lockRecoveries(): number {
+    this.assertOpen()
+    this.countOperation()
     return this.mem.u32[RECOVERIES] ?? 0
   }
 
-  /** Figures for tools: fill, fragmentation, lock state. Read without taking the lock. */
+  /** Figures for tools: fill, fragmentation, lock state. Read without taking the lock, as one consistent snapshot. */
   stats(): SegmentStats {
     this.assertOpen()
-    const u32 = this.mem.u32
-    const histogram = new Map<number, number>()
-    let largestFreeBlock = 0
-    let freeBlockCount = 0
-    for (const block of this.allocator.freeBlocks()) {
-      freeBlockCount++
-      largestFreeBlock = Math.max(largestFreeBlock, block.size)
-      const upTo = 2 ** Math.ceil(Math.log2(Math.max(block.size, 16)))
-      histogram.set(upTo, (histogram.get(upTo) ?? 0) + 1)
-    }
+    this.checkSize()
+    const figures = this.reader.read(ReadScope.BOTH, () => readStats(this.inspection))
     const lock = SegmentLock.describe(this.mem.i32)
-    const free = this.allocator.freeMemory
-    return {
-      size: this.size,
-      used: this.size - free,
-      free,
-      numNamedObjects: u32[NUM_NAMED] ?? 0,
-      numUniqueObjects: u32[NUM_UNIQUE] ?? 0,
-      largestFreeBlock,
-      freeBlockCount,
-      freeBlockHistogram: [...histogram].sort((a, b) => a[0] - b[0]).map(([upTo, count]) => ({ upTo, count })),
-      lock: lock.held ? { held: true, pid: lock.pid, alive: lock.pid === processIdentity().pid || processIdentity().isAlive(lock.pid) } : { held: false },
-      version: u32[SegmentHeader.VERSION >> 2] ?? 0,
-      recoveries: u32[RECOVERIES] ?? 0,
-    }
+    return { ...figures, lock: lock.held ? { held: true, pid: lock.pid, alive: lock.pid === processIdentity().pid || processIdentity().isAlive(lock.pid) } : { held: false } }
   }
 
   /** A snapshot of the named objects. */
   names(): ObjectInfo[] {
     this.assertOpen()
-    return this.readConsistently(() => this.listRecords(RecordKind.NAMED))
+    this.checkSize()
+    return this.reader.read(ReadScope.INDEX, () => this.records.list(this.table.records(), RecordKind.NAMED))
   }
 
   allMemoryDeallocated(): boolean {
     this.assertOpen()
-    return this.readConsistently(() => this.allocator.allMemoryDeallocated())
+    this.checkSize()
+    return this.reader.read(ReadScope.ALLOCATOR, () => this.allocator.allMemoryDeallocated())
   }
 
   /** True when the header, the allocator and the index are all consistent. */
@@ -426,27 +408,14 @@ export class SegmentManager {
   /** What checkSanity found wrong, for tools and messages. */
   sanityReport(): { ok: boolean; problems: string[] } {
     this.assertOpen()
-    return this.readConsistently(() => {
-      const problems: string[] = []
-      try {
-        validateHeader(this.mem.u32, this.mem.u8.byteLength, this.backing.target)
-      } catch (e) {
-        problems.push((e as Error).message)
-        return { ok: false, problems }
-      }
-      if (this.journal.pending !== 0) problems.push(`journal holds ${this.journal.pending} entries of an unfinished operation`)
-      const allocatorReport = this.allocator.checkSanity()
-      if (!allocatorReport.ok) problems.push(...allocatorReport.problems.map((p: string) => `allocator: ${p}`))
-      const used = this.table.check(problems, (record) => this.recordProblem(record))
-      const counted = (this.mem.u32[NUM_NAMED] ?? 0) + (this.mem.u32[NUM_UNIQUE] ?? 0)
-      if (used !== counted) problems.push(`index: header counts ${counted} objects, table holds ${used}`)
-      return { ok: problems.length === 0, problems }
-    })
+    this.checkSize()
+    return this.reader.read(ReadScope.BOTH, () => readSanity(this.inspection))
   }
 
   /** Runs `fn` holding the segment lock: other processes' operations wait. */
   withLock<R>(fn: (segment: this) => R): R {
     this.assertWritable()
+    this.countOperation()
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
@@ -460,7 +429,7 @@ export class SegmentManager {
     if (this.closed) return
     this.closed = true
     this.mem.closed = true
-    this.clearCache()
+    this.cache.clear()
     this.backing.release()
   }
 
@@ -472,17 +441,18 @@ export class SegmentManager {
 
   /**
    * Runs `fn` as one operation: under the lock, journaled, rolled back if it
-   * throws. A change to the name table (`index`) also keeps the generation odd
-   * while it runs, so lock-free readers retry instead of reading it half-made.
+   * throws, with the allocator generation (and for a change to the name
+   * table, `index`, the index generation) odd while it runs, so lock-free
+   * readers retry instead of reading it half-made.
    */
   private mutate<R>(fn: () => R, index = false): R {
-    this.checkNotTruncated()
+    this.countOperation()
     const lock = this.lock as SegmentLock
     lock.acquire()
     const i32 = this.mem.i32
     const journal = this.journal
     journal.begin()
-    if (index) Atomics.add(i32, GEN, 1)
+    enterWrite(i32, index)
     try {
       const result = fn()
       journal.commit()
@@ -491,7 +461,7 @@ export class SegmentManager {
       journal.rollback()
       throw e
     } finally {
-      if (index) Atomics.add(i32, GEN, 1)
+      leaveWrite(i32, index)
       lock.release()
     }
   }
@@ -505,15 +475,23 @@ export class SegmentManager {
    * step that destroys it, so that step's journal stays small however big it was.
    */
   private drainBeforeDestroy(name: string): void {
-    // A lock-free look first: most objects are not containers, and their destroy pays nothing more.
-    const seen = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
-    if (seen === 0 || !ownsHeapByName(this.recordTypeName(seen))) return
+    const hash = hashName(name, RecordKind.NAMED, this.hashKey)
+    // A validated lock-free look first: most objects are not containers, and their destroy pays nothing more.
+    const typeName = this.reader.read(ReadScope.INDEX, () => {
+      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
+      return slot < 0 ? undefined : this.records.typeName(this.table.recordAt(slot))
+    })
+    if (typeName === undefined || !ownsHeapByName(typeName)) return
     // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
-      const record = this.lookupLocked(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
-      if (record !== 0) drainOutOfLine(this.mem, this.recordTypeName(record), this.objectOffset(record))
+      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
+      if (slot < 0) return
+      const record = this.table.recordAt(slot)
+      const corruption = this.records.corruption(record, name)
+      if (corruption !== undefined) throw corruption
+      drainOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
     } finally {
       lock.release()
     }
@@ -522,13 +500,9 @@ export class SegmentManager {
   /** Runs under the lock after a dead owner's lock was taken over. */
   private recoverFromDeadOwner(): void {
     this.journal.rollback()
-    const i32 = this.mem.i32
-    // Strictly forward, and even: a reader that began before the crash must
-    // never see the same generation again.
-    const generation = Atomics.load(i32, GEN)
-    Atomics.store(i32, GEN, (generation | 1) + 1)
-    Atomics.add(i32, RECOVERIES, 1)
-    this.clearCache()
+    settleAfterRecovery(this.mem.i32)
+    Atomics.add(this.mem.i32, RECOVERIES, 1)
+    this.cache.clear()
   }
 
   private writeWord(offset: number, value: number): void {
@@ -565,7 +539,7 @@ export class SegmentManager {
   }
 
   private constructLocked(kind: RecordKind, name: string, nameBytes: number, type: Type, init: unknown, count: number, elementType: Type | undefined): unknown {
-    const hash = kind === RecordKind.ANONYMOUS ? 0 : hashName(name, kind)
+    const hash = kind === RecordKind.ANONYMOUS ? 0 : hashName(name, kind, this.hashKey)
     if (kind !== RecordKind.ANONYMOUS && this.table.findSlot(name, kind, hash) >= 0) {
       throw new ShmError('EEXIST', kind === RecordKind.UNIQUE ? `${this.backing.target} already holds the unique ${type.name}` : `${this.backing.target} already holds an object named "${name}"`, {
         target: this.backing.target,
@@ -573,6 +547,8 @@ export class SegmentManager {
     }
     const typeName = typeNameBytes(type)
     const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
+    // The allocator's own header says "an object lives here": deallocate and destroyPtr trust only that.
+    this.allocator.mark(record, true)
     const u32 = this.mem.u32
     const r = record >> 2
     u32[r + (Record.HASH >> 2)] = hash
@@ -602,227 +578,133 @@ export class SegmentManager {
   }
 
   private destroyLocked(name: string, kind: RecordKind): boolean {
-    const slot = this.table.findSlot(name, kind, hashName(name, kind))
+    const slot = this.table.findSlot(name, kind, hashName(name, kind, this.hashKey))
     if (slot < 0) return false
     const record = this.table.recordAt(slot)
-    releaseOutOfLine(this.mem, this.recordTypeName(record), this.objectOffset(record))
+    releaseOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
     this.writeWord(counter, (this.mem.u32[counter >> 2] ?? 1) - 1)
-    // Clear the tag so a stale offset (destroyPtr, deallocate) no longer passes for a record.
+    // Clear the tag so a stale view's record no longer passes for one.
     this.writeWord(record + Record.TAG, 0)
     this.allocator.deallocate(record)
     return true
   }
 
-  /** `cacheHash`: the name's hash to cache the find under, or -1 not to cache. */
-  private findRecord(name: string, kind: RecordKind, type: Type, cacheHash: number): unknown {
-    this.checkNotTruncated()
-    const generation = Atomics.load(this.mem.i32, GEN)
-    const record = this.lookup(name, kind, cacheHash >= 0 ? cacheHash : hashName(name, kind))
-    if (record === 0) return undefined
-    const offset = this.checkedObjectOffset(name, record, type)
-    if (cacheHash >= 0 && (generation & 1) === 0 && Atomics.load(this.mem.i32, GEN) === generation) {
-      const slot = cacheHash & (CACHE_SLOTS - 1)
-      this.cacheNames[slot] = name
-      this.cacheTypes[slot] = type
-      this.cacheGenerations[slot] = generation
-      this.cacheOffsets[slot] = offset
-      this.cacheViews[slot] = undefined
+  /**
+   * A validated lookup of one object (`cacheSlot` >= 0: cache it there). The
+   * first attempt runs inline (no closure: the cache-miss path of find); a
+   * torn or busy first attempt goes through the read protocol.
+   */
+  private findObject(name: string, kind: RecordKind, type: Type, cacheSlot: number): unknown {
+    const hash = hashName(name, kind, this.hashKey)
+    const i32 = this.mem.i32
+    let generation = Atomics.load(i32, INDEX_GENERATION)
+    let offset = NOT_FOUND
+    let settled = false
+    if ((generation & 1) === 0 && this.lock?.held !== true) {
+      try {
+        offset = this.locate(name, kind, hash, type, false)
+        settled = Atomics.load(i32, INDEX_GENERATION) === generation
+      } catch (e) {
+        if (Atomics.load(i32, INDEX_GENERATION) === generation) throw e
+      }
     }
+    if (!settled) {
+      offset = this.reader.read(ReadScope.INDEX, () => this.locate(name, kind, hash, type, false))
+      generation = 1 // not cached: which generation the read saw is not known here
+    }
+    if (offset === NOT_FOUND) return undefined
+    if (offset === FAILED) throw this.locateError
+    if (cacheSlot >= 0 && (generation & 1) === 0) this.cache.put(cacheSlot, name, type, generation, offset)
     return type.view(this.mem, offset)
   }
 
-  private clearCache(): void {
-    this.cacheNames.fill(undefined)
-    this.cacheTypes.fill(undefined)
-    this.cacheGenerations.fill(1)
-    this.cacheViews.fill(undefined)
-  }
-
-  private viewOfRecord(name: string, record: number, type: Type): unknown {
-    return type.view(this.mem, this.checkedObjectOffset(name, record, type))
-  }
-
-  /** The object's offset, once its record's type is `type` and the object fits the segment. */
-  private checkedObjectOffset(name: string, record: number, type: Type): number {
-    const u32 = this.mem.u32
-    if (u32[(record + Record.TYPE_FP_LO) >> 2] !== type.fingerprintLo || u32[(record + Record.TYPE_FP_HI) >> 2] !== type.fingerprintHi) {
-      throw this.typeMismatch(name, record, type.name)
+  /**
+   * Reads everything a find answers from: the table slot, the record, its
+   * type and the object's place. Runs inside a validated read (or under the
+   * lock), so it reports problems as values: the object's offset, NOT_FOUND,
+   * or FAILED with the error in `locateError` (ETYPE, ECORRUPT), thrown only
+   * once the read is known to be consistent. `asArray`: `type` is the element
+   * type of an array of any length, whose count lands in `locateCount`.
+   */
+  private locate(name: string, kind: RecordKind, hash: number, type: Type, asArray: boolean): number {
+    const slot = this.table.findSlot(name, kind, hash)
+    if (slot < 0) return NOT_FOUND
+    const record = this.table.recordAt(slot)
+    const records = this.records
+    const corruption = records.corruption(record, name)
+    if (corruption !== undefined) {
+      this.locateError = corruption
+      return FAILED
     }
-    const offset = this.objectOffset(record)
-    assertFits(this.mem, offset, type)
+    if (asArray ? !records.isArray(record) || !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, true) : !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, false)) {
+      this.locateError = this.typeMismatch(name, record, asArray ? `array(${type.name},*)` : type.name)
+      return FAILED
+    }
+    const offset = records.objectOffset(record)
+    const count = records.count(record)
+    const byteLength = records.byteLength(record)
+    if (asArray ? count * type.size !== byteLength : type.size !== byteLength) {
+      this.locateError = new ShmError('ECORRUPT', `${this.backing.target}: "${name}": record ${record} holds ${byteLength} bytes, its type needs ${asArray ? count * type.size : type.size}`, { target: this.backing.target })
+      return FAILED
+    }
+    this.locateCount = count
+    assertFits(this.mem, offset, asArray ? arrayOf(type, Math.max(count, 1)) : type)
     return offset
   }
 
   /**
-   * Looks a name up without the lock: the generation read before and after
-   * must match and be even, or a writer was busy and the lookup is repeated.
-   * A handle that can lock falls back to locking after a few tries.
+   * Compares the mapped object's size with the segment's (fstat): a segment
+   * truncated underneath is refused with ECORRUPT (and its views closed)
+   * instead of touching pages past the end of the file, which is SIGBUS.
+   * Called before every operation with sizeCheck 'every-operation', else every
+   * SIZE_CHECK_EVERY operations (countOperation) and on every slow path.
    */
-  private lookup(name: string, kind: RecordKind, hash: number): number {
-    const i32 = this.mem.i32
-    if (this.lock?.held) return this.lookupLocked(name, kind, hash)
-    for (let attempt = 0; attempt < SEQLOCK_ATTEMPTS; attempt++) {
-      const before = Atomics.load(i32, GEN)
-      if ((before & 1) === 0) {
-        let found = 0
-        let torn = false
-        try {
-          found = this.lookupLocked(name, kind, hash)
-        } catch (e) {
-          // Bytes read while a writer moved them can look corrupt: retry before believing it.
-          if (!(e instanceof ShmError)) throw e
-          if (Atomics.load(i32, GEN) === before) throw e
-          torn = true
-        }
-        if (!torn && Atomics.load(i32, GEN) === before) return found
-      }
-      if (attempt > 4) sleepMs(0.05 * attempt)
-    }
-    if (this.lock !== undefined) {
-      const lock = this.lock
-      lock.acquire()
-      try {
-        return this.lookupLocked(name, kind, hash)
-      } finally {
-        lock.release()
-      }
-    }
-    return this.readConsistently(() => this.lookupLocked(name, kind, hash))
-  }
-
-  /** The record of `name`, or 0. */
-  private lookupLocked(name: string, kind: RecordKind, hash: number): number {
-    const slot = this.table.findSlot(name, kind, hash)
-    if (slot < 0) return 0
-    const record = this.table.recordAt(slot)
-    const why = this.recordProblem(record)
-    if (why !== undefined) throw new ShmError('ECORRUPT', `${this.backing.target}: "${name}": ${why}`, { target: this.backing.target })
-    return record
-  }
-
-  /**
-   * Runs a read under the lock when this handle can lock, else between two
-   * equal even generations (read-only handles), waiting out a busy writer.
-   */
-  /**
-   * Compares the mapped object's size with the segment's (fstat), every
-   * SIZE_CHECK_EVERY operations and on every slow path: a segment truncated
-   * underneath is refused with ECORRUPT (and its views closed) instead of
-   * touching pages past the end of the file, which is SIGBUS. Between two
-   * checks, a truncation by another process is not seen: see README.
-   */
-  private checkNotTruncated(force = false): void {
-    const currentSize = this.backing.currentSize
-    if (currentSize === undefined || (!force && ++this.sinceSizeCheck < this.sizeCheckEvery)) return
+  private checkSize(): void {
     this.sinceSizeCheck = 0
+    const currentSize = this.backing.currentSize
+    if (currentSize === undefined) return
     const now = currentSize()
     if (now >= this.segmentSize) return
     this.mem.closed = true
-    throw new ShmError('ECORRUPT', `${this.backing.target} was truncated underneath this handle: ${now} bytes, the segment needs ${this.segmentSize}`, {
+    this.broken = new ShmError('ECORRUPT', `${this.backing.target} was truncated underneath this handle: ${now} bytes, the segment needs ${this.segmentSize}`, {
       target: this.backing.target,
       details: { size: now, needed: this.segmentSize },
       hint: 'something outside shmkit shrank the file or object; close this handle',
     })
+    throw this.broken
   }
 
-  private readConsistently<R>(fn: () => R): R {
-    this.checkNotTruncated(true)
-    if (this.lock !== undefined) {
-      this.lock.acquire()
-      try {
-        return fn()
-      } finally {
-        this.lock.release()
-      }
-    }
-    const i32 = this.mem.i32
-    const deadline = performance.now() + 2000
-    for (;;) {
-      const before = Atomics.load(i32, GEN)
-      if ((before & 1) === 0) {
-        try {
-          const result = fn()
-          if (Atomics.load(i32, GEN) === before) return result
-        } catch (e) {
-          if (!(e instanceof ShmError) || Atomics.load(i32, GEN) === before) throw e
-        }
-      }
-      if (performance.now() > deadline) {
-        throw new ShmError('ETIMEDOUT', `${this.backing.target}: a writer kept the index busy for 2 s; a read-only handle cannot wait it out or recover it`, {
-          target: this.backing.target,
-          hint: 'open the segment writable once: the next locker recovers from a dead writer',
-        })
-      }
-      sleepMs(0.2)
-    }
+  /** Counts an operation toward the periodic size check. */
+  private countOperation(): void {
+    if (++this.sinceSizeCheck >= this.sizeCheckEvery) this.checkSize()
   }
 
-  private objectOffset(record: number): number {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
-    return objectOffsetOf(record, lengths & 0xffff, lengths >>> 16)
-  }
-
-  /** Why `record` is not a sound record, or undefined. Reads only inside the segment. */
-  private recordProblem(record: number): string | undefined {
-    const u32 = this.mem.u32
-    const size = this.size
-    if ((record & 15) !== 0 || record < this.dataStart || record + Record.NAME > size) return `record offset ${record} out of range`
-    if (!isRecordTag(u32[(record + Record.TAG) >> 2] ?? 0)) return `no record at ${record}`
-    const lengths = u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
-    const nameBytes = lengths & 0xffff
-    if (nameBytes > MAX_NAME_BYTES) return `record ${record}: name of ${nameBytes} bytes`
-    const offset = objectOffsetOf(record, nameBytes, lengths >>> 16)
-    const byteLength = u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
-    if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
-    if (u32[(offset - 4) >> 2] !== record) return `record ${record}: object back pointer broken`
-    return undefined
-  }
-
+  /** The record of the object at `offset`: EINVAL unless a live object block starts it. */
   private recordOfObject(offset: unknown): number {
     const size = this.size
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < this.dataStart + Record.NAME || offset >= size || (offset & 15) !== 0) {
       throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, { target: this.backing.target })
     }
     const record = this.mem.u32[(offset - 4) >> 2] ?? 0
-    if (this.recordProblem(record) !== undefined || this.objectOffset(record) !== offset) {
+    if (this.records.problem(record) !== undefined || this.records.objectOffset(record) !== offset || !this.isObjectBlock(record)) {
       throw invalidArgument('offset', offset, 'the offset of a constructed object (none starts there)', { target: this.backing.target })
     }
     return record
   }
 
-  private recordName(record: number): string {
-    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0) & 0xffff
-    return decoder.decode(this.mem.u8.subarray(record + Record.NAME, record + Record.NAME + nameBytes))
-  }
-
-  private recordTypeName(record: number): string {
-    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
-    const start = record + Record.NAME + (lengths & 0xffff)
-    return decoder.decode(this.mem.u8.subarray(start, start + (lengths >>> 16)))
-  }
-
-  private listRecords(kind: RecordKind): ObjectInfo[] {
-    const out: ObjectInfo[] = []
-    const u32 = this.mem.u32
-    for (const record of this.table.records()) {
-      const why = this.recordProblem(record)
-      if (why !== undefined) throw new ShmError('ECORRUPT', `${this.backing.target}: ${why}`, { target: this.backing.target })
-      if ((u32[(record + Record.TAG) >> 2] ?? 0) !== RECORD_MAGIC + kind) continue
-      out.push({
-        name: this.recordName(record),
-        type: this.recordTypeName(record),
-        count: u32[(record + Record.COUNT) >> 2] ?? 0,
-        offset: this.objectOffset(record),
-        byteLength: u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0,
-      })
+  /** Whether the allocator's header marks `record`'s block as holding an object. */
+  private isObjectBlock(record: number): boolean {
+    try {
+      return this.allocator.isMarked(record)
+    } catch {
+      return false
     }
-    return out
   }
 
   private typeMismatch(name: string, record: number, asked: string): ShmError {
-    const stored = this.recordTypeName(record)
+    const stored = this.records.typeName(record)
     return new ShmError('ETYPE', `"${name}" in ${this.backing.target} is ${stored}, not ${asked}`, {
       target: this.backing.target,
       details: { name, stored, asked },
@@ -836,24 +718,24 @@ export class SegmentManager {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw this.closedError()
+    if (this.closed || this.broken !== undefined) throw this.closedError()
   }
 
   private assertWritable(): void {
-    if (this.closed) throw this.closedError()
+    this.assertOpen()
     if (this.readOnly) {
       throw new ShmError('EREADONLY', `${this.backing.target} was opened read-only`, { target: this.backing.target, hint: 'open it without { readOnly: true } to change it' })
     }
   }
 
   private closedError(): ShmError {
+    if (this.broken !== undefined && !this.closed) return this.broken
     return new ShmError('ECLOSED', `${this.backing.target} is closed`, { target: this.backing.target })
   }
 }
 
 /** Bytes of a fresh block where the allocator kept its free-tree links (parent, left, right, colour). */
 const FRESH_BLOCK_GUARD_BYTES = 16
-const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 const typeNames = new WeakMap<Type, Uint8Array>()
 const arrayTypes = new WeakMap<Type, Map<number, Type>>()

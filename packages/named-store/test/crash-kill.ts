@@ -5,7 +5,9 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { MappedRegion, SharedMemoryObject } from '@shmkit/ffi-shm'
 import { ManagedSharedMemory, t as types } from '@shmkit/named-store'
+import { walkBlocks } from './helpers/block-walk.js'
 import { segmentName } from './helpers/segments.js'
 
 const KILLS = Number(process.env.SHMKIT_KILLS ?? 200)
@@ -50,6 +52,10 @@ t.test(`${KILLS} SIGKILLs at random instants leave the segment whole`, { timeout
   const name = segmentName(t)
   const seg = ManagedSharedMemory.create(name, 64 << 20)
   t.teardown(() => seg.close())
+  // A second, read-only mapping for the independent block walk.
+  const raw = SharedMemoryObject.open(name, { readOnly: true })
+  const region = new MappedRegion(raw, { readOnly: true })
+  t.teardown(() => (region.close(), raw.close()))
   const present = new Set<string>()
   let seed = 12345
   let maxLockMs = 0
@@ -105,12 +111,18 @@ t.test(`${KILLS} SIGKILLs at random instants leave the segment whole`, { timeout
         t.fail(`after kill ${kill}: "${key}" exists but was destroyed before the kill`)
       }
     }
-    const stats = seg.stats()
-    if (stats.free + stats.used !== stats.size) t.fail('free and used bytes do not add up to the segment')
+    // Used and free bytes from an independent walk of the blocks (under the lock: nothing moves),
+    // against what the allocator's counters say; every listed object sits in a block marked as one.
+    const { stats, walk } = seg.withLock(() => ({ stats: seg.stats(), walk: walkBlocks(region.buffer, seg.size) }))
+    if (walk.freeBytes !== stats.free || walk.liveBytes + walk.overheadBytes !== stats.used || walk.objectBlocks !== listed.size) {
+      failures++
+      t.fail(`after kill ${kill}: stats say ${stats.used} used, ${stats.free} free; the blocks hold ${walk.liveBytes} live + ${walk.overheadBytes} overhead, ${walk.freeBytes} free, ${walk.objectBlocks} objects for ${listed.size} names`)
+    }
     if (KILLS > 1000 && kill % 500 === 499) process.stderr.write(`  ${kill + 1} kills, ${recoveries} lock recoveries, ${cutOperations} cut operations\n`)
   }
   t.equal(failures, 0, 'every kill left a consistent segment')
-  t.ok(maxLockMs < 200, `the next locker got the lock within 200 ms every time (worst ${maxLockMs.toFixed(1)} ms)`)
+  // A wedged lock would never come free; the bound is only generous for a loaded machine (speed is a benchmark matter).
+  t.ok(maxLockMs < 10_000, `the next locker got the lock every time (worst ${maxLockMs.toFixed(1)} ms)`)
   t.comment(`kills: ${KILLS}, lock recoveries (died holding the lock): ${recoveries}, operations cut mid-way: ${cutOperations}, worst lock wait after a kill: ${maxLockMs.toFixed(1)} ms, objects alive: ${present.size}`)
   if (process.env.SHMKIT_KILLS !== undefined) {
     console.log(JSON.stringify({ kills: KILLS, lockRecoveries: recoveries, cutOperations, worstLockMs: Number(maxLockMs.toFixed(2)), objectsAlive: present.size, sane: failures === 0 }))

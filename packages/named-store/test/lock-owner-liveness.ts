@@ -9,7 +9,8 @@ const LOCK = SegmentHeader.LOCK_WORD >> 2
 const OWNER_PID = 12345
 const OWNER_TAG = 77
 
-function lockHeldBy(ownerWord: number, other: { alive: boolean; start: number | 'gone' | 'unknown' }): { lock: SegmentLock; i32: Int32Array } {
+function lockHeldBy(ownerWord: number, other: { alive: boolean; start: number | 'gone' | 'unknown' }): { lock: SegmentLock; i32: Int32Array; recoveries: () => number } {
+  let recoveries = 0
   const i32 = new Int32Array(new SharedArrayBuffer(4096))
   i32[LOCK] = ownerWord
   const identity: ProcessIdentity = {
@@ -19,22 +20,22 @@ function lockHeldBy(ownerWord: number, other: { alive: boolean; start: number | 
     isAlive: () => other.alive,
     startTagOf: () => other.start,
   }
-  const lock = new SegmentLock(i32, new SleepWaiter(), identity, () => {}, 'test segment', { timeoutMs: 200, ownerCheckMs: 5 })
-  return { lock, i32 }
+  const lock = new SegmentLock(i32, new SleepWaiter(), identity, () => void recoveries++, 'test segment', { timeoutMs: 200, ownerCheckMs: 5 })
+  return { lock, i32, recoveries: () => recoveries }
 }
 
 const word = (pid: number, tag: number): number => pid | (tag << 22)
 
 t.test('an owner whose start time cannot be read is alive: no takeover, ETIMEDOUT', async (t) => {
-  const { lock } = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: 'unknown' })
+  const { lock, recoveries } = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: 'unknown' })
   t.throws(() => lock.acquire(), { name: 'ShmError', code: 'ETIMEDOUT', message: /held by pid 12345/ })
-  t.equal(lock.recoveries, 0)
+  t.equal(recoveries(), 0)
 })
 
 t.test('an owner the OS says is gone is taken over', async (t) => {
-  const { lock, i32 } = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: 'gone' })
+  const { lock, i32, recoveries } = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: 'gone' })
   lock.acquire()
-  t.equal(lock.recoveries, 1)
+  t.equal(recoveries(), 1)
   t.equal(i32[LOCK]! & ((1 << 22) - 1), 999, 'the word now names us')
   lock.release()
 })
@@ -42,7 +43,7 @@ t.test('an owner the OS says is gone is taken over', async (t) => {
 t.test('a recycled pid (another start time) is taken over; the same start time is not', async (t) => {
   const recycled = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: OWNER_TAG + 1 })
   recycled.lock.acquire()
-  t.equal(recycled.lock.recoveries, 1)
+  t.equal(recycled.recoveries(), 1)
   const same = lockHeldBy(word(OWNER_PID, OWNER_TAG), { alive: true, start: OWNER_TAG })
   t.throws(() => same.lock.acquire(), { code: 'ETIMEDOUT' })
 })

@@ -6,10 +6,18 @@ import type { RecordKind } from './name-hash.js'
 const TABLE_OFFSET = SegmentHeader.TABLE_OFFSET >> 2
 const TABLE_CAPACITY = SegmentHeader.TABLE_CAPACITY >> 2
 const SLOT_BYTES = 8
+/** The table block starts with its tombstone count; the slots follow. */
+const SLOTS_START = 16
 const MIN_CAPACITY = 64
-/** Grow past 3/4 full: linear probing stays short. */
+/** Live entries plus tombstones stay under 3/4 of the slots: probe runs stay short. */
 const MAX_LOAD_NUM = 3
 const MAX_LOAD_DEN = 4
+/** A rebuild leaves the live entries at most 3/8 of the slots: 3/8 of the table is inserts before the next. */
+const REBUILT_LOAD_NUM = 3
+const REBUILT_LOAD_DEN = 8
+/** A slot's record word: 0 empty, 1 a tombstone (records are 16-aligned, so never 1). */
+export const EMPTY = 0
+export const TOMBSTONE = 1
 
 /** What the table needs from the segment manager: memory, journaled writes and the heap. */
 export interface TableHost {
@@ -30,10 +38,19 @@ const encoder = new TextEncoder()
 
 /**
  * The named-object index: an open-addressing hash table in the segment whose
- * slots are [name hash, record offset] pairs, probed linearly. Deletion shifts
- * the following run back (no tombstones), so a lookup ends at the first empty
- * slot and a table never silts up. Every probe loop is bounded by the capacity,
- * so a corrupt table ends a lookup instead of spinning.
+ * slots are [name hash, record offset] pairs, probed linearly, keyed by the
+ * segment's seeded hash (name-hash.ts).
+ *
+ * Every operation's journaled work is constant, whatever the names: an insert
+ * writes one slot, a removal turns its slot into a tombstone (one word), and
+ * when live entries plus tombstones would pass 3/4 of the slots, the insert
+ * first rebuilds into a fresh block (written without journaling: a rollback
+ * just drops it) and swaps two header words. Backward-shift deletion, which
+ * this replaces, journaled two words per shifted slot: 600 colliding names
+ * made one destroy overflow the undo journal.
+ *
+ * Every probe loop is bounded by the capacity, so a corrupt table ends a
+ * lookup instead of spinning.
  */
 export class NameTable {
   constructor(private readonly host: TableHost) {}
@@ -49,15 +66,15 @@ export class NameTable {
     const table = u32[TABLE_OFFSET] ?? 0
     if (capacity === 0 || table === 0) return -1
     const mask = capacity - 1
-    const base = table >> 2
-    if (((capacity & mask) !== 0) || table + capacity * SLOT_BYTES > this.host.u8.byteLength) {
+    const base = (table + SLOTS_START) >> 2
+    if ((capacity & mask) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
       throw new ShmError('ECORRUPT', `${this.host.target}: name table (offset ${table}, ${capacity} slots) does not fit the segment`, { target: this.host.target })
     }
     let slot = hash & mask
     for (let probes = 0; probes < capacity; probes++) {
       const record = u32[base + slot * 2 + 1] ?? 0
-      if (record === 0) return -1
-      if (u32[base + slot * 2] === hash && this.recordMatches(record, name, kind)) return slot
+      if (record === EMPTY) return -1
+      if (record !== TOMBSTONE && u32[base + slot * 2] === hash && this.recordMatches(record, name, kind)) return slot
       slot = (slot + 1) & mask
     }
     return -1
@@ -65,25 +82,37 @@ export class NameTable {
 
   recordAt(slot: number): number {
     const table = this.host.u32[TABLE_OFFSET] ?? 0
-    return this.host.u32[(table >> 2) + slot * 2 + 1] ?? 0
+    return this.host.u32[((table + SLOTS_START) >> 2) + slot * 2 + 1] ?? 0
   }
 
-  /** Adds a record; grows the table first when it would pass its load limit. */
+  /** Tombstones in the table now. */
+  get tombstones(): number {
+    const table = this.host.u32[TABLE_OFFSET] ?? 0
+    return table === 0 ? 0 : this.host.u32[table >> 2] ?? 0
+  }
+
+  /** Adds a record (its name is not in the table); rebuilds first when the load limit would pass. */
   insert(hash: number, record: number): void {
-    const needed = this.host.entryCount + 1
+    const live = this.host.entryCount
     let capacity = this.capacity
-    if (capacity === 0 || needed * MAX_LOAD_DEN > capacity * MAX_LOAD_NUM) {
-      capacity = Math.max(MIN_CAPACITY, capacity * 2)
+    let tombstones = this.tombstones
+    if (capacity === 0 || (live + tombstones + 1) * MAX_LOAD_DEN > capacity * MAX_LOAD_NUM) {
+      capacity = MIN_CAPACITY
+      while ((live + 1) * REBUILT_LOAD_DEN > capacity * REBUILT_LOAD_NUM) capacity *= 2
       this.rebuild(capacity)
+      tombstones = 0
     }
     const u32 = this.host.u32
     const table = u32[TABLE_OFFSET] ?? 0
+    const slots = table + SLOTS_START
     const mask = capacity - 1
     let slot = hash & mask
     for (let probes = 0; probes < capacity; probes++) {
-      if ((u32[(table >> 2) + slot * 2 + 1] ?? 0) === 0) {
-        this.host.writeWord(table + slot * SLOT_BYTES, hash)
-        this.host.writeWord(table + slot * SLOT_BYTES + 4, record)
+      const found = u32[(slots >> 2) + slot * 2 + 1] ?? 0
+      if (found === EMPTY || found === TOMBSTONE) {
+        this.host.writeWord(slots + slot * SLOT_BYTES, hash)
+        this.host.writeWord(slots + slot * SLOT_BYTES + 4, record)
+        if (found === TOMBSTONE) this.host.writeWord(table, tombstones - 1)
         return
       }
       slot = (slot + 1) & mask
@@ -91,33 +120,16 @@ export class NameTable {
     throw new ShmError('ECORRUPT', `${this.host.target}: name table full despite its load limit`, { target: this.host.target })
   }
 
-  /** Empties `slot`, shifting back the run after it so lookups still reach it. */
+  /** Empties `slot`: a tombstone, so runs through it still reach what lies beyond. */
   removeAt(slot: number): void {
-    const u32 = this.host.u32
-    const table = u32[TABLE_OFFSET] ?? 0
-    const capacity = this.capacity
-    const mask = capacity - 1
-    const base = table >> 2
-    let hole = slot
-    let next = (hole + 1) & mask
-    for (let probes = 0; probes < capacity; probes++) {
-      const record = u32[base + next * 2 + 1] ?? 0
-      if (record === 0) break
-      const hash = u32[base + next * 2] ?? 0
-      const home = hash & mask
-      // Move `next` into the hole unless its home lies cyclically in (hole, next].
-      const distanceToNext = (next - home) & mask
-      const distanceToHole = (hole - home) & mask
-      if (distanceToHole < distanceToNext) {
-        this.host.writeWord(table + hole * SLOT_BYTES, hash)
-        this.host.writeWord(table + hole * SLOT_BYTES + 4, record)
-        hole = next
-      }
-      next = (next + 1) & mask
+    const table = this.host.u32[TABLE_OFFSET] ?? 0
+    if (this.host.entryCount <= 1) {
+      // The last entry goes: give the table back so an empty segment is all free.
+      this.release()
+      return
     }
-    this.host.writeWord(table + hole * SLOT_BYTES, 0)
-    this.host.writeWord(table + hole * SLOT_BYTES + 4, 0)
-    if (this.host.entryCount <= 1) this.release()
+    this.host.writeWord(table + SLOTS_START + slot * SLOT_BYTES + 4, TOMBSTONE)
+    this.host.writeWord(table, this.tombstones + 1)
   }
 
   /** Record offsets of every entry, in table order (a snapshot). */
@@ -126,29 +138,36 @@ export class NameTable {
     const table = u32[TABLE_OFFSET] ?? 0
     const capacity = this.capacity
     const out: number[] = []
-    if (table === 0 || table + capacity * SLOT_BYTES > this.host.u8.byteLength) return out
+    if (table === 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) return out
+    const base = (table + SLOTS_START) >> 2
     for (let slot = 0; slot < capacity; slot++) {
-      const record = u32[(table >> 2) + slot * 2 + 1] ?? 0
-      if (record !== 0) out.push(record)
+      const record = u32[base + slot * 2 + 1] ?? 0
+      if (record !== EMPTY && record !== TOMBSTONE) out.push(record)
     }
     return out
   }
 
-  /** Checks every slot: record offsets in range and hashes matching their slot's run. */
+  /** Checks every slot: record offsets in range, hashes matching their records, the tombstone count. */
   check(problems: string[], validRecord: (record: number) => string | undefined): number {
     const u32 = this.host.u32
     const table = u32[TABLE_OFFSET] ?? 0
     const capacity = this.capacity
     if (table === 0 && capacity === 0) return 0
-    if (capacity < MIN_CAPACITY || (capacity & (capacity - 1)) !== 0 || table + capacity * SLOT_BYTES > this.host.u8.byteLength) {
+    if (capacity < MIN_CAPACITY || (capacity & (capacity - 1)) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
       problems.push(`name table: bad geometry (offset ${table}, capacity ${capacity})`)
       return 0
     }
     let used = 0
+    let tombstones = 0
     const seen = new Set<number>()
+    const base = (table + SLOTS_START) >> 2
     for (let slot = 0; slot < capacity; slot++) {
-      const record = u32[(table >> 2) + slot * 2 + 1] ?? 0
-      if (record === 0) continue
+      const record = u32[base + slot * 2 + 1] ?? 0
+      if (record === EMPTY) continue
+      if (record === TOMBSTONE) {
+        tombstones++
+        continue
+      }
       used++
       if (seen.has(record)) problems.push(`name table: record ${record} appears twice`)
       seen.add(record)
@@ -157,8 +176,10 @@ export class NameTable {
         problems.push(`name table slot ${slot}: ${why}`)
         continue
       }
-      if (u32[(table >> 2) + slot * 2] !== u32[(record + Record.HASH) >> 2]) problems.push(`name table slot ${slot}: hash differs from record ${record}`)
+      if (u32[base + slot * 2] !== u32[(record + Record.HASH) >> 2]) problems.push(`name table slot ${slot}: hash differs from record ${record}`)
     }
+    if (tombstones !== (u32[table >> 2] ?? 0)) problems.push(`name table: ${tombstones} tombstones, its count says ${u32[table >> 2] ?? 0}`)
+    if ((used + tombstones) * MAX_LOAD_DEN > capacity * MAX_LOAD_NUM) problems.push(`name table: ${used} entries and ${tombstones} tombstones overfill ${capacity} slots`)
     return used
   }
 
@@ -186,30 +207,36 @@ export class NameTable {
     return true
   }
 
-  /** Moves every entry into a fresh table of `capacity` slots. */
+  /** Moves every live entry into a fresh table of `capacity` slots, dropping the tombstones. */
   private rebuild(capacity: number): void {
     const host = this.host
     const oldTable = host.u32[TABLE_OFFSET] ?? 0
     const oldCapacity = this.capacity
-    const table = host.allocateFresh(capacity * SLOT_BYTES)
-    host.u8.fill(0, table, table + capacity * SLOT_BYTES)
+    const bytes = SLOTS_START + capacity * SLOT_BYTES
+    const table = host.allocateFresh(bytes)
+    // Fresh memory: a rollback frees the block, so these writes need no journal.
+    host.u8.fill(0, table, table + bytes)
     const u32 = host.u32
     const mask = capacity - 1
+    const base = (table + SLOTS_START) >> 2
+    const oldBase = (oldTable + SLOTS_START) >> 2
     for (let old = 0; old < oldCapacity && oldTable !== 0; old++) {
-      const record = u32[(oldTable >> 2) + old * 2 + 1] ?? 0
-      if (record === 0) continue
-      const hash = u32[(oldTable >> 2) + old * 2] ?? 0
+      const record = u32[oldBase + old * 2 + 1] ?? 0
+      if (record === EMPTY || record === TOMBSTONE) continue
+      const hash = u32[oldBase + old * 2] ?? 0
       let slot = hash & mask
-      while ((u32[(table >> 2) + slot * 2 + 1] ?? 0) !== 0) slot = (slot + 1) & mask
-      u32[(table >> 2) + slot * 2] = hash
-      u32[(table >> 2) + slot * 2 + 1] = record
+      for (let probes = 0; (u32[base + slot * 2 + 1] ?? 0) !== EMPTY; probes++) {
+        if (probes >= capacity) throw new ShmError('ECORRUPT', `${host.target}: name table holds more entries than its header counts`, { target: host.target })
+        slot = (slot + 1) & mask
+      }
+      u32[base + slot * 2] = hash
+      u32[base + slot * 2 + 1] = record
     }
     host.writeWord(SegmentHeader.TABLE_OFFSET, table)
     host.writeWord(SegmentHeader.TABLE_CAPACITY, capacity)
     if (oldTable !== 0) host.deallocate(oldTable)
   }
 
-  /** The last entry went: give the table back so an empty segment is all free. */
   private release(): void {
     const table = this.host.u32[TABLE_OFFSET] ?? 0
     if (table === 0) return

@@ -25,7 +25,7 @@ export class ManagedMappedFile extends SegmentManager {
   private constructor(
     readonly path: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck']; read?: CreateOptions['read'] },
   ) {
     super(backing, managerOptions(options))
   }

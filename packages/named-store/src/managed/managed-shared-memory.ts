@@ -26,7 +26,7 @@ export class ManagedSharedMemory extends SegmentManager {
   private constructor(
     readonly name: string,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck']; read?: CreateOptions['read'] },
   ) {
     super(backing, managerOptions(options))
   }

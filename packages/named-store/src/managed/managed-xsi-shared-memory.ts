@@ -25,7 +25,7 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     readonly key: number,
     readonly shmid: number,
     backing: SegmentBacking,
-    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck'] },
+    options: { lock?: CreateOptions['lock']; sizeCheck?: CreateOptions['sizeCheck']; read?: CreateOptions['read'] },
   ) {
     super(backing, managerOptions(options))
   }

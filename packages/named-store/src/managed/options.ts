@@ -11,12 +11,21 @@ const lockOptions = z
 
 const sizeCheck = z.enum(['periodic', 'every-operation'])
 
+/** How lock-free readers wait out writers (ReadProtocolOptions). */
+const readOptions = z
+  .object({
+    stallMs: z.number().positive().max(600_000).optional(),
+    maxWaitMs: z.number().positive().max(3_600_000).optional(),
+  })
+  .strict()
+
 export const createOptionsSchema = z
   .object({
     /** Permission bits of the new segment (default 0o600). */
     mode: z.number().int().min(0).max(0o777).optional(),
     lock: lockOptions.optional(),
     sizeCheck: sizeCheck.optional(),
+    read: readOptions.optional(),
   })
   .strict()
 
@@ -27,6 +36,7 @@ export const openOptionsSchema = z
     timeoutMs: z.number().int().min(0).max(600_000).optional(),
     lock: lockOptions.optional(),
     sizeCheck: sizeCheck.optional(),
+    read: readOptions.optional(),
   })
   .strict()
 
@@ -38,11 +48,15 @@ export type OpenOrCreateOptions = z.infer<typeof openOrCreateOptionsSchema>
 
 export const DEFAULT_OPEN_TIMEOUT_MS = 1000
 
-type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck'>
+type ManagerOptions = Pick<CreateOptions, 'lock' | 'sizeCheck' | 'read'>
 
 /** The segment manager's part of parsed options (only what was given): what every managed kind passes to its base. */
 export function managerOptions(opts: ManagerOptions): ManagerOptions {
-  return { ...(opts.lock === undefined ? {} : { lock: opts.lock }), ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }) }
+  return {
+    ...(opts.lock === undefined ? {} : { lock: opts.lock }),
+    ...(opts.sizeCheck === undefined ? {} : { sizeCheck: opts.sizeCheck }),
+    ...(opts.read === undefined ? {} : { read: opts.read }),
+  }
 }
 
 /** The create options an openOrCreate passes on when it creates the segment. */

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto'
 import { ShmError } from '@shmkit/errors'
 
 /**
@@ -25,7 +26,11 @@ export const SegmentHeader = {
   LOCK_WAITERS: 36,
   /** How many times a dead owner's lock was taken over and rolled back. */
   LOCK_RECOVERIES: 40,
-  /** Seqlock over the name index: odd while a writer changes it. */
+  /**
+   * The index generation: odd while a writer changes the name table or a
+   * record, moved by every construct and destroy. Lock-free readers of the
+   * index validate against it (see read-protocol.ts).
+   */
   GENERATION: 44,
   NUM_NAMED: 48,
   NUM_UNIQUE: 52,
@@ -38,11 +43,22 @@ export const SegmentHeader = {
   JOURNAL_CAPACITY: 72,
   /** The worker thread (threadId + 1) of the lock owner, 0 when free. */
   LOCK_OWNER_THREAD: 76,
+  /**
+   * The allocator generation: odd while a writer changes the allocator's
+   * metadata, moved by every mutation (raw allocate/deallocate included).
+   * Kept apart from GENERATION so a raw allocation does not invalidate every
+   * handle's find cache.
+   */
+  ALLOCATOR_GENERATION: 116,
+  /** The name table's 64-bit HalfSipHash key, random per segment (see name-hash.ts). */
+  HASH_SEED_LO: 120,
+  HASH_SEED_HI: 124,
   JOURNAL_ENTRIES: 128,
 } as const
 
 export const SEGMENT_MAGIC = 0x4b4d4853 // "SHMK" little-endian
-export const LAYOUT_VERSION = 1
+/** 2: allocator generation, per-segment hash seed, table tombstones, marked object blocks. */
+export const LAYOUT_VERSION = 2
 /** Bytes per journal entry: offset, length, 8 bytes of old content. */
 export const JOURNAL_ENTRY_BYTES = 16
 export const JOURNAL_ENTRIES = 1016
@@ -101,7 +117,7 @@ export function validateHeader(u32: Uint32Array, mappedBytes: number, target: st
 }
 
 /** Writes a fresh header. The caller holds the INITIALIZING state. */
-export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: number, creatorPid: number): void {
+export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: number, creatorPid: number, hashSeed: Uint32Array = randomSeed()): void {
   const set = (field: number, value: number): void => {
     u32[field >> 2] = value
   }
@@ -124,4 +140,12 @@ export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: num
   set(SegmentHeader.JOURNAL_COUNT, 0)
   set(SegmentHeader.JOURNAL_CAPACITY, JOURNAL_ENTRIES)
   set(SegmentHeader.LOCK_OWNER_THREAD, 0)
+  set(SegmentHeader.ALLOCATOR_GENERATION, 0)
+  set(SegmentHeader.HASH_SEED_LO, hashSeed[0] ?? 0)
+  set(SegmentHeader.HASH_SEED_HI, hashSeed[1] ?? 0)
+}
+
+/** 64 random bits for a new segment's name hash: whoever chooses names cannot aim at its table slots. */
+function randomSeed(): Uint32Array {
+  return randomFillSync(new Uint32Array(2))
 }

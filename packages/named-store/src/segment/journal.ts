@@ -25,18 +25,12 @@ export class UndoJournal {
   readonly end: number
 
   constructor(
-    private u8: Uint8Array,
-    private u32: Uint32Array,
+    private readonly u8: Uint8Array,
+    private readonly u32: Uint32Array,
     private readonly capacity: number,
     private readonly target: string,
   ) {
     this.end = ENTRIES + capacity * JOURNAL_ENTRY_BYTES
-  }
-
-  /** Adopts a new mapping of the same segment (after a remap). */
-  rebind(u8: Uint8Array, u32: Uint32Array): void {
-    this.u8 = u8
-    this.u32 = u32
   }
 
   /** Entries left before the journal is full. */

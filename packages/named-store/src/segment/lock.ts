@@ -49,11 +49,9 @@ export interface LockOptions {
 export class SegmentLock {
   private depth = 0
   private readonly word: number
-  /** Lock takeovers from dead owners that this handle performed. */
-  recoveries = 0
 
   constructor(
-    private i32: Int32Array,
+    private readonly i32: Int32Array,
     private readonly waiter: LockWaiter,
     private readonly identity: ProcessIdentity,
     /** Runs under the lock after a dead owner's lock was taken over. */
@@ -67,20 +65,17 @@ export class SegmentLock {
     this.word = Math.min(identity.pid, PID_MASK) | ((identity.startTag & TAG_MASK) << PID_BITS)
   }
 
-  rebind(i32: Int32Array): void {
-    this.i32 = i32
-  }
-
   get held(): boolean {
     return this.depth > 0
   }
 
-  acquire(): void {
+  /** `timeoutMs`: give up with ETIMEDOUT after this long (default: the handle's lock option). */
+  acquire(timeoutMs?: number): void {
     if (this.depth > 0) {
       this.depth++
       return
     }
-    if (Atomics.compareExchange(this.i32, LOCK, 0, this.word) !== 0) this.acquireContended()
+    if (Atomics.compareExchange(this.i32, LOCK, 0, this.word) !== 0) this.acquireContended(timeoutMs ?? this.options.timeoutMs)
     this.i32[OWNER_START] = this.identity.startTag
     this.i32[OWNER_THREAD] = this.identity.thread
     this.depth = 1
@@ -101,7 +96,7 @@ export class SegmentLock {
     return observed === 0 ? { held: false } : { held: true, pid: observed & PID_MASK }
   }
 
-  private acquireContended(): void {
+  private acquireContended(timeoutMs: number | undefined): void {
     const i32 = this.i32
     for (let spin = 0; spin < 64; spin++) {
       if (Atomics.load(i32, LOCK) === 0 && Atomics.compareExchange(i32, LOCK, 0, this.word) === 0) return
@@ -123,7 +118,6 @@ export class SegmentLock {
         lastOwner = observed
         lastCheck = now
         if (this.ownerIsDead(observed) && Atomics.compareExchange(i32, LOCK, observed, this.word) === observed) {
-          this.recoveries++
           this.i32[OWNER_START] = this.identity.startTag
           this.i32[OWNER_THREAD] = this.identity.thread
           this.depth = 1
@@ -135,8 +129,8 @@ export class SegmentLock {
           return
         }
       }
-      if (this.options.timeoutMs !== undefined && now - started > this.options.timeoutMs) {
-        throw new ShmError('ETIMEDOUT', `timed out after ${this.options.timeoutMs} ms waiting for the lock of ${this.target}, held by pid ${observed & PID_MASK}`, {
+      if (timeoutMs !== undefined && now - started > timeoutMs) {
+        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by pid ${observed & PID_MASK}`, {
           target: this.target,
           details: { ownerPid: observed & PID_MASK },
         })

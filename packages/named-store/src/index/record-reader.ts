@@ -1,0 +1,108 @@
+import { ShmError } from '@shmkit/errors'
+import type { SegmentMemory } from '../types/index.js'
+import { RecordKind } from './name-hash.js'
+import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC } from './record.js'
+
+/** One object of the segment, as `names()` lists it. */
+export interface ObjectInfo {
+  name: string
+  /** The canonical name of the stored type, e.g. `struct{x:float64,y:float64}`. */
+  type: string
+  /** Element count: 1 for a single object, n for `constructArray`. */
+  count: number
+  /** Offset of the object in the segment (what `at` takes). */
+  offset: number
+  byteLength: number
+}
+
+const decoder = new TextDecoder()
+
+/**
+ * Decodes object records (index/record.ts) out of segment memory. Every read
+ * stays inside the segment whatever the bytes say, so a reader racing a
+ * writer (its result then discarded by the read protocol) or a corrupt
+ * segment can read nonsense but never fault.
+ */
+export class RecordReader {
+  constructor(
+    private readonly mem: SegmentMemory,
+    private readonly dataStart: number,
+    private readonly size: number,
+    private readonly target: string,
+  ) {}
+
+  /** Why `record` is not a sound record, or undefined. */
+  problem(record: number): string | undefined {
+    const u32 = this.mem.u32
+    const size = this.size
+    if ((record & 15) !== 0 || record < this.dataStart || record + Record.NAME > size) return `record offset ${record} out of range`
+    if (!isRecordTag(u32[(record + Record.TAG) >> 2] ?? 0)) return `no record at ${record}`
+    const lengths = u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const nameBytes = lengths & 0xffff
+    if (nameBytes > MAX_NAME_BYTES) return `record ${record}: name of ${nameBytes} bytes`
+    const offset = objectOffsetOf(record, nameBytes, lengths >>> 16)
+    const byteLength = u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
+    if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
+    if (u32[(offset - 4) >> 2] !== record) return `record ${record}: object back pointer broken`
+    return undefined
+  }
+
+  /** `problem` as an ECORRUPT error, or undefined. */
+  corruption(record: number, name?: string): ShmError | undefined {
+    const why = this.problem(record)
+    if (why === undefined) return undefined
+    return new ShmError('ECORRUPT', `${this.target}: ${name === undefined ? '' : `"${name}": `}${why}`, { target: this.target })
+  }
+
+  objectOffset(record: number): number {
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    return objectOffsetOf(record, lengths & 0xffff, lengths >>> 16)
+  }
+
+  kind(record: number): number {
+    return (this.mem.u32[(record + Record.TAG) >> 2] ?? 0) - RECORD_MAGIC
+  }
+
+  count(record: number): number {
+    return this.mem.u32[(record + Record.COUNT) >> 2] ?? 0
+  }
+
+  byteLength(record: number): number {
+    return this.mem.u32[(record + Record.BYTE_LENGTH) >> 2] ?? 0
+  }
+
+  isArray(record: number): boolean {
+    return ((this.mem.u32[(record + Record.FLAGS) >> 2] ?? 0) & FLAG_ARRAY) !== 0
+  }
+
+  /** Whether the record's type (or, for `element`, its element type) has this fingerprint. */
+  hasFingerprint(record: number, lo: number, hi: number, element: boolean): boolean {
+    const u32 = this.mem.u32
+    const at = record + (element ? Record.ELEMENT_FP_LO : Record.TYPE_FP_LO)
+    return u32[at >> 2] === lo && u32[(at + 4) >> 2] === hi
+  }
+
+  name(record: number): string {
+    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0) & 0xffff
+    const start = Math.min(record + Record.NAME, this.size)
+    return decoder.decode(this.mem.u8.subarray(start, Math.min(start + nameBytes, this.size)))
+  }
+
+  typeName(record: number): string {
+    const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >> 2] ?? 0
+    const start = Math.min(record + Record.NAME + (lengths & 0xffff), this.size)
+    return decoder.decode(this.mem.u8.subarray(start, Math.min(start + (lengths >>> 16), this.size)))
+  }
+
+  /** The records of one kind among `records`, described; ECORRUPT for an unsound one. */
+  list(records: number[], kind: RecordKind): ObjectInfo[] {
+    const out: ObjectInfo[] = []
+    for (const record of records) {
+      const error = this.corruption(record)
+      if (error !== undefined) throw error
+      if (this.kind(record) !== kind) continue
+      out.push({ name: this.name(record), type: this.typeName(record), count: this.count(record), offset: this.objectOffset(record), byteLength: this.byteLength(record) })
+    }
+    return out
+  }
+}
