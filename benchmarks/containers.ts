@@ -85,7 +85,8 @@ function shuffled(r: () => number, n: number): Int32Array {
 
 const vectorN = scale(10_000_000)
 process.stderr.write(`vector of float64, ${vectorN} push, then a sum through .typed\n`)
-const vector = withSegment('vec', 512 << 20, (seg) => {
+// Twice, the first untimed: the timed run measures optimised code, not the interpreter (measured: a cold .typed sum 50-190 ns/element, warm 0.6).
+const vectorRun = (): { push: number; read: number; get: number } => withSegment('vec', 512 << 20, (seg) => {
   const v = seg.construct('vec', t.vector(t.float64))
   const push = timeNs(() => {
     for (let i = 0; i < vectorN; i++) v.push(i)
@@ -103,6 +104,8 @@ const vector = withSegment('vec', 512 << 20, (seg) => {
   if (sum !== expect || sumGet !== expect) throw new Error(`vector sum ${sum} / ${sumGet}, expected ${expect}`)
   return { push: push / vectorN, read: read / vectorN, get: get / vectorN }
 })
+vectorRun()
+const vector = vectorRun()
 const boostPush = await boostContainers('vector_push_back', vectorN)
 const boostRead = await boostContainers('vector_read', vectorN)
 emit(compare({ workload: 'vector_push_back', ops: vectorN, ns_per_op: vector.push, target: 1.5 }, boostPush?.ns_per_op))
@@ -117,7 +120,7 @@ const r = lcg()
 const findOrder = shuffled(r, mapN)
 const eraseOrder = shuffled(r, mapN)
 process.stderr.write(`map of ${mapN} key_<i> -> float64: insert, find, erase\n`)
-const ours = withSegment('map', 512 << 20, (seg) => {
+const mapRun = (): { insert: number; find: number; erase: number; bytesPerEntry: number } => withSegment('map', 512 << 20, (seg) => {
   const m = seg.construct('map', t.map(t.str(), t.float64))
   const free0 = seg.freeMemory
   const insert = timeNs(() => {
@@ -137,7 +140,9 @@ const ours = withSegment('map', 512 << 20, (seg) => {
   if (bad !== 0 || m.size !== 0) throw new Error(`map: ${bad} wrong finds, ${m.size} left`)
   return { insert: insert / mapN, find: find / mapN, erase: erase / mapN, bytesPerEntry }
 })
-const js = (() => {
+mapRun()
+const ours = mapRun()
+const jsRun = (): { insert: number; find: number; erase: number } => {
   const m = new Map<string, number>()
   const insert = timeNs(() => {
     for (let i = 0; i < mapN; i++) m.set(keys[i] as string, i)
@@ -154,7 +159,9 @@ const js = (() => {
   })
   if (bad !== 0) throw new Error('JS Map wrong finds')
   return { insert: insert / mapN, find: find / mapN, erase: erase / mapN }
-})()
+}
+jsRun()
+const js = jsRun()
 const umap = await boostContainers('umap', mapN)
 const tree = await boostContainers('map', mapN)
 emit(compare({ workload: 'umap find', ops: mapN, ns_per_op: ours.find, target: 1.0 }, umap?.find_ns))

@@ -30,6 +30,8 @@ interface Row {
   target?: number
   runs: number
   extra?: Record<string, number>
+  /** How the report's table names the row. */
+  label?: string
 }
 const rows: Row[] = []
 
@@ -58,7 +60,7 @@ function emit(row: Row): void {
 interface Workload {
   /** The Boost harness's workload and, per phase, the field of its JSON line. */
   boost?: { workload: string; n: number }
-  phases: { workload: string; boostField: string; target?: number }[]
+  phases: { workload: string; boostField: string; target?: number; label?: string }[]
   ops: number
   /** One run on a fresh segment: ns/op per phase, in `phases` order. */
   run: () => number[]
@@ -91,6 +93,7 @@ async function measure(label: string, w: Workload): Promise<void> {
   w.phases.forEach((phase, i) => {
     const row: Row = { workload: phase.workload, ops: w.ops, ns_per_op: median(ours[i] ?? []), runs: REPETITIONS }
     if (phase.target !== undefined) row.target = phase.target
+    if (phase.label !== undefined) row.label = phase.label
     if ((theirs[i]?.length ?? 0) > 0) {
       row.boost_ns_per_op = median(theirs[i] ?? [])
       row.ratio = row.ns_per_op / row.boost_ns_per_op
@@ -128,9 +131,9 @@ await measure(`construct_find_destroy (${cfdN} int64 objects)`, {
 })
 
 const hotN = scale(2_000_000)
-await measure(`find_hot (${hotN} finds of one name among 10,000)`, {
+await measure(`find_hot (${hotN} finds of one name among 10,000: a per-handle cache hit after the first)`, {
   boost: { workload: 'find_hot', n: hotN },
-  phases: [{ workload: 'find_hot', boostField: 'ns_per_op', target: 0.5 }],
+  phases: [{ workload: 'find_hot', boostField: 'ns_per_op', target: 0.5, label: 'find_hot (cache hit)' }],
   ops: hotN,
   run: () =>
     withSegment('hot', SEGMENT, (seg) => {
@@ -141,6 +144,30 @@ await measure(`find_hot (${hotN} finds of one name among 10,000)`, {
       })
       if (sum !== 5000n * BigInt(hotN)) throw new Error('find_hot: wrong sum')
       return [ns / hotN]
+    }),
+})
+
+const uncachedN = scale(1_000_000)
+await measure(`find_repeat_uncached (${uncachedN} finds of one name among 10,000, every one missing the per-handle cache)`, {
+  // Boost has no find cache: its find_hot is the same lookup every time, the fair comparison.
+  boost: { workload: 'find_hot', n: uncachedN },
+  phases: [{ workload: 'find_repeat_uncached', boostField: 'ns_per_op', target: 1.0, label: 'find_repeat_uncached (cache miss)' }],
+  ops: uncachedN,
+  run: () =>
+    withSegment('uncached', SEGMENT, (seg) => {
+      for (let i = 0; i < 10_000; i++) seg.construct(`obj_${i}`, t.int64, BigInt(i))
+      // The cache keys on the type object's identity: a second object for the same type
+      // (same fingerprint) alternating with t.int64 evicts the entry on every find.
+      const int64Again = Object.create(t.int64) as typeof t.int64
+      let sum = 0n
+      const ns = timeNs(() => {
+        for (let i = 0; i < uncachedN; i += 2) {
+          sum += seg.find('obj_5000', t.int64)?.value ?? 0n
+          sum += seg.find('obj_5000', int64Again)?.value ?? 0n
+        }
+      })
+      if (sum !== 5000n * BigInt(Math.ceil(uncachedN / 2) * 2)) throw new Error('find_repeat_uncached: wrong sum')
+      return [ns / uncachedN]
     }),
 })
 

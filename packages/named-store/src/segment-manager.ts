@@ -199,7 +199,7 @@ export class SegmentManager {
       dataStart: this.dataStart,
       target: backing.target, allocator: this.allocator, journal: this.journal, table: this.table, records: this.records }
     this.hashKey = { k0: u32[SegmentHeader.HASH_SEED_LO >>> 2] ?? 0, k1: u32[SegmentHeader.HASH_SEED_HI >>> 2] ?? 0 }
-    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.checkSize())
+    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.countOperation(), this.mem.i32)
   }
 
   // ---- named objects -------------------------------------------------------
@@ -643,12 +643,12 @@ export class SegmentManager {
    */
   private drainBeforeDestroy(name: string): void {
     const hash = hashName(name, RecordKind.NAMED, this.hashKey)
-    // A lock-free look first: most objects are not containers, and their destroy pays nothing more.
-    const seen = this.reader.read(ReadScope.INDEX, () => {
+    // A validated lock-free look first: most objects are not containers, and their destroy pays nothing more.
+    const typeName = this.reader.read(ReadScope.INDEX, () => {
       const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
-      return slot < 0 ? '' : this.records.typeName(this.table.recordAt(slot))
+      return slot < 0 ? undefined : this.records.typeName(this.table.recordAt(slot))
     })
-    if (!ownsHeapByName(seen)) return
+    if (typeName === undefined || !ownsHeapByName(typeName)) return
     // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
     const lock = this.lock as SegmentLock
     lock.acquire()
@@ -656,8 +656,9 @@ export class SegmentManager {
       const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
       if (slot < 0) return
       const record = this.table.recordAt(slot)
-      const typeName = this.records.typeName(record)
-      if (ownsHeapByName(typeName)) drainOutOfLine(this.mem, typeName, this.records.objectOffset(record))
+      const corruption = this.records.corruption(record, name)
+      if (corruption !== undefined) throw corruption
+      drainOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
     } finally {
       lock.release()
     }

@@ -18,7 +18,7 @@ export interface ChildResult {
 }
 
 /** Runs a script in another Windows Node process; killed after `timeoutMs`. */
-export function runNode(script: string, args: string[], timeoutMs = 120_000): Promise<ChildResult> {
+export function runNode(script: string, args: string[], timeoutMs = 900_000): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''

@@ -2,6 +2,7 @@ import { ShmError } from '@shmkit/errors'
 import type { RbTreeBestFit } from '@shmkit/allocator'
 import type { UndoJournal } from '../segment/journal.js'
 import type { SegmentLock } from '../segment/lock.js'
+import { enterWrite, leaveWrite } from '../segment/generations.js'
 import type { SegmentMemory } from '../types/memory.js'
 
 /**
@@ -49,6 +50,8 @@ export class SegmentHeapImpl implements SegmentHeap {
     readonly target: string,
     /** The manager's size check (a file truncated underneath is ECORRUPT, not SIGBUS). */
     private readonly beforeOperation: () => void,
+    /** The segment's header words: every allocator change moves the allocator generation (segment/generations.ts). */
+    private readonly header: Int32Array,
   ) {
     this.canLock = lock !== undefined
   }
@@ -69,6 +72,7 @@ export class SegmentHeapImpl implements SegmentHeap {
     this.beforeOperation()
     lock.acquire()
     journal.begin()
+    enterWrite(this.header, false)
     try {
       const result = fn()
       journal.commit()
@@ -77,6 +81,7 @@ export class SegmentHeapImpl implements SegmentHeap {
       journal.rollback()
       throw e
     } finally {
+      leaveWrite(this.header, false)
       lock.release()
     }
   }

@@ -8,7 +8,7 @@ const targetOf = (name: string): string => `Windows shared memory "${name}"`
 /**
  * A managed segment in a Windows named file mapping (paging-file backed): it
  * disappears when the last process closes it, so `remove` has nothing to do.
- * Boost's `managed_windows_shared_memory`. Untested: no Windows machine here.
+ * Boost's `managed_windows_shared_memory`. Tested under Wine (`pnpm test:windows`).
  */
 export class ManagedWindowsSharedMemory extends SegmentManager {
   private constructor(

@@ -80,9 +80,14 @@ export class EventWaiter implements LockWaiter {
   }
 }
 
-/** The best waiter for a mapped region on this platform; `close` (if any) goes with the region. */
-export function regionWaiter(region: MappedRegion, target: string): LockWaiter & { close?(): void } {
+/**
+ * The best waiter for a mapped region on this platform; `close` (if any) goes
+ * with the region. On Windows the named events need the segment's `target`,
+ * and they release one waiter per wake: callers that wake several at once
+ * (or pass no target) get the 1 ms naps of SleepWaiter there instead.
+ */
+export function regionWaiter(region: MappedRegion, target?: string): LockWaiter & { close?(): void } {
   if (futexSupported) return new FutexWaiter(region)
-  if (selectBackend() === 'windows') return new EventWaiter(new Int32Array(region.buffer, 0, Math.floor(Math.min(region.size, 4096) / 4)), target)
+  if (selectBackend() === 'windows' && target !== undefined) return new EventWaiter(new Int32Array(region.buffer, 0, Math.floor(Math.min(region.size, 4096) / 4)), target)
   return new SleepWaiter()
 }
