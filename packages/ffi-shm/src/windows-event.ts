@@ -42,17 +42,20 @@ export class WindowsNamedEvent {
     throw windowsError('WaitForSingleObject', k.GetLastError(), `Windows event "${this.name}"`)
   }
 
+  /** Sets the event: releases one waiter, or the next one to wait if nobody waits yet. */
   signal(): void {
     const k = kernel32()
     if (!k.SetEvent(this.#open())) throw windowsError('SetEvent', k.GetLastError(), `Windows event "${this.name}"`)
   }
 
+  /** Closes this process's handle to the event. Idempotent. */
   close(): void {
     if (this.#handle === 0n) return
     kernel32().CloseHandle(this.#handle)
     this.#handle = 0n
   }
 
+  /** Same as close(). */
   [Symbol.dispose](): void {
     this.close()
   }

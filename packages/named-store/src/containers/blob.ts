@@ -104,6 +104,7 @@ abstract class BlobType<V> implements Type<BlobView<V>, V> {
   read(mem: SegmentMemory, offset: number): V {
     return readContainer(mem, offset + SLOT_GEN, () => this.readUnchecked(mem, offset))
   }
+  /** Length in bytes of the stored (encoded) value, read in a consistent window. */
   byteLengthAt(mem: SegmentMemory, offset: number): number {
     return readContainer(mem, offset + SLOT_GEN, () => this.storedBytes(mem, offset).length)
   }
@@ -146,6 +147,7 @@ export class StrType extends BlobType<string> {
   constructor() {
     super('str', 'str')
   }
+  /** Issues if the value is not a string or passes the maximum UTF-8 length. */
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     if (typeof value !== 'string') return [{ path, message: `expected a string, got ${describe(value)}` }]
     if (value.length * 3 > MAX_BLOB_BYTES && Buffer.byteLength(value) > MAX_BLOB_BYTES) return [{ path, message: `expected at most ${MAX_BLOB_BYTES} UTF-8 bytes` }]
@@ -167,6 +169,7 @@ export class VarBytesType extends BlobType<Uint8Array> {
   constructor() {
     super('varbytes', 'bytes')
   }
+  /** Issues if the value is not a Uint8Array, ArrayBuffer or byte array, or is too long. */
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const n = value instanceof Uint8Array || value instanceof ArrayBuffer ? value.byteLength : Array.isArray(value) ? value.length : -1
     if (n < 0) return [{ path, message: `expected a Uint8Array, ArrayBuffer or number[], got ${describe(value)}` }]
@@ -201,6 +204,7 @@ export class JsonType extends BlobType<JsonValue> {
   constructor() {
     super('json', 'json')
   }
+  /** Issues if the value does not serialize with JSON.stringify or its text is too long. */
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     let text: string | undefined
     try {

@@ -68,9 +68,10 @@ const optionsSchema = z
   })
   .strict()
 
-/** Cache mode: a map with any of these evicts and expires entries. */
+/** Cache mode: a map with any of these evicts and expires entries. @useDeclaredType */
 export type MapOptions = z.infer<typeof optionsSchema>
 
+/** What MapView.stats() returns: the map's counters and cache limits. */
 export interface MapStats {
   size: number
   /** Hash table slots. */
@@ -83,15 +84,18 @@ export interface MapStats {
   ttl: number | undefined
 }
 
+/** A view of a `t.map` in a segment: a hash map, with LRU eviction and TTLs in cache mode. */
 export interface MapView<K, V> extends Iterable<[K, V]> {
   readonly offset: number
   /** Entries, expired ones not yet purged included. */
   readonly size: number
   /** The value (a copy), or undefined if absent or expired. */
   get(key: K): V | undefined
+  /** Whether the key has an entry that has not expired. */
   has(key: K): boolean
   /** Inserts or replaces; `ttl` (ms) overrides the map's default. Evicts past maxEntries/maxBytes. */
   set(key: K, value: V, options?: { ttl?: number }): this
+  /** Removes the key's entry; returns whether a live (unexpired) entry was removed. */
   delete(key: K): boolean
   /** Removes every entry, a few per atomic step. */
   clear(): void
@@ -103,9 +107,13 @@ export interface MapView<K, V> extends Iterable<[K, V]> {
   purgeExpired(): number
   /** All entries as they were at one instant. */
   entries(): [K, V][]
+  /** All keys as they were at one instant. */
   keys(): K[]
+  /** All values as they were at one instant. */
   values(): V[]
+  /** The map's size, capacity, bytes, evictions and cache limits, read at one instant. */
   stats(): MapStats
+  /** The entries as plain JSON: an object for string keys, else an array of [key, value] pairs. */
   toJSON(): unknown
 }
 
@@ -142,6 +150,7 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     this.View = makeMapView(this)
   }
 
+  /** Where the value starts in the entry at `entry`, given its key length. */
   valueAt(entry: number, keyLength: number): number {
     const a = this.valueAlign
     return entry + Math.ceil((E_KEY + keyLength) / a) * a
@@ -181,12 +190,14 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     const heap = heapOf(mem, this.name)
     heap.mutate(() => this.removeAllLocked(mem, heap, offset))
   }
+  /** Removes every entry, a few per atomic step (as clear()). */
   drain(mem: SegmentMemory, offset: number): void {
     this.view(mem, offset).clear()
   }
 
   // ---- reading (inside a validated window or under the lock) -----------------
 
+  /** Throws ECORRUPT unless the table of `capacity` slots at `table` is aligned, a power of two and inside the segment. */
   checkTable(mem: SegmentMemory, table: number, capacity: number): void {
     if ((capacity & (capacity - 1)) !== 0 || (table & 7) !== 0 || table + capacity * SLOT_BYTES > mem.u8.byteLength) {
       throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: table of ${capacity} slots at ${table} does not fit the segment`, { target: mem.target })
@@ -214,23 +225,28 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     }
     return -1
   }
+  /** The entry offset in `slot` (0 empty, 1 a tombstone). */
   entryOf(mem: SegmentMemory, offset: number, slot: number): number {
     return mem.u32[((mem.u32[(offset + TABLE) >> 2] ?? 0) >> 2) + slot * 2 + 1] ?? 0
   }
+  /** Reads the value of the entry at `entry`. */
   readValue(mem: SegmentMemory, entry: number): ValueOf<VT> {
     const at = this.valueAt(entry, mem.u32[(entry + E_KEY_LENGTH) >> 2] ?? 0)
     const value = this.value
     return (value.readUnchecked ?? value.read).call(value, mem, at) as ValueOf<VT>
   }
+  /** Decodes the key of the entry at `entry` (ECORRUPT if it lies outside the segment). */
   readKey(mem: SegmentMemory, entry: number): ValueOf<KT> {
     const length = mem.u32[(entry + E_KEY_LENGTH) >> 2] ?? 0
     if (entry + E_KEY + length > mem.u8.byteLength) throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: entry ${entry} outside the segment`, { target: mem.target })
     return this.codec.decode(mem.u8.subarray(entry + E_KEY, entry + E_KEY + length)) as ValueOf<KT>
   }
+  /** Whether the entry has an expiry time at or before `now` (ms). */
   expired(mem: SegmentMemory, entry: number, now: number): boolean {
     const expires = mem.f64[(entry + E_EXPIRES) >> 3] ?? 0
     return expires !== 0 && expires <= now
   }
+  /** The unexpired entries at `now`, without a consistency check of its own (inside a validated window or under the lock). */
   entriesUnchecked(mem: SegmentMemory, offset: number, now: number): [ValueOf<KT>, ValueOf<VT>][] {
     const out: [ValueOf<KT>, ValueOf<VT>][] = []
     const u32 = mem.u32
@@ -260,6 +276,7 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     const cache = maxEntries !== undefined || maxBytes !== undefined || ttl !== undefined
     heap.writeWord(offset + FLAGS, FLAG_READY | (cache ? FLAG_CACHE : 0))
   }
+  /** Whether the map is in cache mode (has maxEntries, maxBytes or ttl). */
   isCache(mem: SegmentMemory, offset: number): boolean {
     return ((mem.u32[(offset + FLAGS) >> 2] ?? 0) & FLAG_CACHE) !== 0
   }
@@ -359,6 +376,7 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     heap.writeWord(offset + BYTES, (u32[(offset + BYTES) >> 2] ?? 0) - (u32[(entry + E_BYTES) >> 2] ?? 0) + bytes)
     heap.writeWord(entry + E_BYTES, bytes)
   }
+  /** Puts the entry at the head of the LRU list and stamps it with the bumped clock. */
   linkHead(mem: SegmentMemory, heap: SegmentHeap, offset: number, entry: number): void {
     const u32 = mem.u32
     const head = u32[(offset + HEAD) >> 2] ?? 0
@@ -371,6 +389,7 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     heap.writeWord(offset + CLOCK, clock)
     heap.writeWord(entry + E_LINKED, clock)
   }
+  /** Takes the entry out of the LRU list. */
   unlink(mem: SegmentMemory, heap: SegmentHeap, offset: number, entry: number): void {
     const u32 = mem.u32
     const prev = u32[(entry + E_PREV) >> 2] ?? 0

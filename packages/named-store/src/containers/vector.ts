@@ -30,6 +30,7 @@ export function checkHeldType(type: unknown, what: string, maxBytes: number): as
   if (type.size > maxBytes) throw invalidArgument(what, `${type.name} of ${type.size} bytes`, `a type of at most ${maxBytes} bytes (writes to it are journaled)`)
 }
 
+/** A view of a `t.vector` in a segment: a growable array of elements. */
 export interface VectorView<T extends Type> extends Iterable<ValueOf<T>> {
   readonly offset: number
   readonly length: number
@@ -46,6 +47,7 @@ export interface VectorView<T extends Type> extends Iterable<ValueOf<T>> {
   reserve(capacity: number): void
   /** Drops elements past `length` (the capacity stays). */
   truncate(length: number): void
+  /** Removes every element (truncates to 0; the capacity stays). */
   clear(): void
   /** All elements as they were at one instant. */
   toArray(): ValueOf<T>[]
@@ -58,6 +60,7 @@ export interface VectorView<T extends Type> extends Iterable<ValueOf<T>> {
    * the journal: they are plain stores, not atomic steps.
    */
   readonly typed: TypedArrayOf<T>
+  /** The elements as plain JSON values. */
   toJSON(): unknown[]
 }
 
@@ -152,10 +155,12 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     }
     return first
   }
+  /** Reads the element at byte offset `at`, without a consistency check of its own. */
   readElement(mem: SegmentMemory, at: number): ValueOf<T> {
     const element = this.element
     return (element.readUnchecked ?? element.read).call(element, mem, at) as ValueOf<T>
   }
+  /** Grows the storage to hold at least `needed` elements (at least doubling); the old storage is kept for earlier `.typed` views. */
   growLocked(mem: SegmentMemory, heap: SegmentHeap, offset: number, needed: number): void {
     const u32 = mem.u32
     const capacity = u32[(offset + CAPACITY) >> 2] ?? 0
@@ -211,6 +216,7 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     } else end = to
     heap.writeWord(offset + LENGTH, end)
   }
+  /** Stores `value` in element `index` (EINVAL past the end), journaling the whole element first. */
   setLocked(mem: SegmentMemory, heap: SegmentHeap, offset: number, index: number, value: unknown): void {
     const length = mem.u32[(offset + LENGTH) >> 2] ?? 0
     if (index >= length) throw invalidArgument('index', index, length === 0 ? 'an index of an element (the vector is empty)' : `an integer from 0 to ${length - 1}`, { target: mem.target })

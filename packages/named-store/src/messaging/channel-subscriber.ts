@@ -116,6 +116,7 @@ export class Subscriber {
     this.core.announceRelease()
   }
 
+  /** Same as close(). */
   [Symbol.dispose](): void {
     this.close()
   }

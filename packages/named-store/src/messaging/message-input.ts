@@ -50,7 +50,9 @@ const timeout = z.number().nonnegative().max(2 ** 31)
 const sendAsyncSchema = z.object({ priority: z.number().int().min(0).max(MAX_PRIORITY).optional(), timeoutMs: timeout.optional(), signal: abortSignal.optional() }).strict()
 const receiveAsyncSchema = z.object({ into: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' }).optional(), timeoutMs: timeout.optional(), signal: abortSignal.optional() }).strict()
 
+/** Options of an async send: `priority`, `timeoutMs` and an abort `signal`. @useDeclaredType */
 export type SendAsyncOptions = z.infer<typeof sendAsyncSchema>
+/** Options of an async receive: a buffer to receive `into`, `timeoutMs` and an abort `signal`. @useDeclaredType */
 export type ReceiveAsyncOptions = z.infer<typeof receiveAsyncSchema>
 
 export function parseSendAsync(options: unknown, target: string): SendAsyncOptions {

@@ -28,9 +28,11 @@ const createSchema = z.object({ ...limits, mode: z.number().int().min(0).max(0o7
 const openSchema = z.object({ timeoutMs: z.number().int().min(0).max(600_000).optional() }).strict()
 const openOrCreateSchema = createSchema.extend(openSchema.shape).strict()
 
-/** Limits of a new queue: `maxMessages` messages of at most `maxMessageSize` bytes each. */
+/** Limits of a new queue: `maxMessages` messages of at most `maxMessageSize` bytes each. @useDeclaredType */
 export type MessageQueueCreateOptions = z.infer<typeof createSchema>
+/** Options of MessageQueue.open: `timeoutMs` to wait for a queue still being created. @useDeclaredType */
 export type MessageQueueOpenOptions = z.infer<typeof openSchema>
+/** Options of MessageQueue.openOrCreate: the create limits plus the open `timeoutMs`. @useDeclaredType */
 export type MessageQueueOpenOrCreateOptions = z.infer<typeof openOrCreateSchema>
 
 const targetOf = (name: string): string => `message queue "${name}"`
@@ -222,6 +224,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     this.mapping.shm.close()
   }
 
+  /** Same as close(). */
   [Symbol.dispose](): void {
     this.close()
   }

@@ -21,9 +21,11 @@ const openSchema = z.object({ timeoutMs: z.number().int().min(0).max(600_000).op
 const openOrCreateSchema = createSchema.extend(openSchema.shape).strict()
 const subscriberSchema = z.object({ wait: z.enum(['spin', 'block']).optional() }).strict()
 
-/** A new channel: `slotCount` slots of `slotSize` bytes, up to `maxSubscribers` (default 8) subscribers. */
+/** A new channel: `slotCount` slots of `slotSize` bytes, up to `maxSubscribers` (default 8) subscribers. @useDeclaredType */
 export type ChannelCreateOptions = z.infer<typeof createSchema>
+/** Options of ZeroCopyChannel.open: `timeoutMs` to wait for a channel still being created. @useDeclaredType */
 export type ChannelOpenOptions = z.infer<typeof openSchema>
+/** Options of ZeroCopyChannel.openOrCreate: the create limits plus the open `timeoutMs`. @useDeclaredType */
 export type ChannelOpenOrCreateOptions = z.infer<typeof openOrCreateSchema>
 
 const targetOf = (name: string): string => `channel "${name}"`
@@ -81,6 +83,7 @@ export class ZeroCopyChannel {
     )
   }
 
+  /** Removes the name; processes that have the channel open keep using it. */
   static remove(name: string): boolean {
     return SharedMemoryObject.remove(name)
   }
@@ -147,6 +150,7 @@ export class ZeroCopyChannel {
     this.mapping.shm.close()
   }
 
+  /** Same as close(). */
   [Symbol.dispose](): void {
     this.close()
   }

@@ -14,6 +14,7 @@ export interface LockWaiter {
   wake(index: number, count: number): void
 }
 
+/** Options of the segment lock: how waiters check the owner and how long they wait. */
 export interface LockOptions {
   /** How often a waiter checks whether the owner died. */
   ownerCheckMs?: number

@@ -12,6 +12,7 @@ export type ConditionWaitResult = 'notified' | 'timed-out' | 'owner-died'
 // Words of a condition (8 bytes).
 const SEQUENCE = 0 // moved by every notify: waiters sleep while it holds the value they read
 const WAITERS = 1 // how many may be asleep: notify skips the wake call when 0
+/** Bytes a `t.condition` occupies in a segment (two 32-bit words). */
 export const CONDITION_BYTES = 8
 
 const localFallback = new LocalWords()
@@ -110,6 +111,7 @@ export class Condition {
     return Atomics.load(this.mem.i32, this.index + WAITERS)
   }
 
+  /** A snapshot: how many waiters may be asleep on it. */
   toJSON(): { waiters: number } {
     return { waiters: this.waiters }
   }

@@ -21,6 +21,7 @@ const STATE = 0 // 0: free; else the owner's token, | WAITERS when someone may s
 const HANDLE = 1 // the owner's handle (a random number per SegmentMemory): tells handles sharing a token apart
 const CONSISTENCY = 2 // CONSISTENT, INCONSISTENT (an owner died) or NOT_RECOVERABLE
 const DEPTH = 3 // recursive mutexes: how many more times the owner locked it
+/** Bytes a `t.mutex` occupies in a segment (four 32-bit words). */
 export const MUTEX_BYTES = 16
 
 const TOKEN_MASK = 0x00ffffff
@@ -228,6 +229,7 @@ export class Mutex {
     return new MutexGuard(this, await this.lockAsync(options))
   }
 
+  /** A snapshot of the mutex's state. */
   toJSON(): MutexSnapshot {
     return snapshot(this.mem, this.offset)
   }
@@ -341,6 +343,7 @@ export class MutexGuard implements Disposable {
   get ownerDied(): boolean {
     return this.status === 'owner-died'
   }
+  /** Says the data the dead owner left is repaired (see Mutex.markConsistent). */
   markConsistent(): void {
     this.mutex.markConsistent()
   }
@@ -350,6 +353,7 @@ export class MutexGuard implements Disposable {
     this.released = true
     this.mutex.unlock()
   }
+  /** Same as unlock(). */
   [Symbol.dispose](): void {
     this.unlock()
   }

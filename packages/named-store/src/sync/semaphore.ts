@@ -7,6 +7,7 @@ import { LocalWords, type WordWaiter } from './word-waiter.js'
 // Words of a semaphore (8 bytes).
 const COUNT = 0 // the units available; waiters sleep while it is 0
 const WAITERS = 1 // how many may be asleep: post skips the wake call when 0
+/** Bytes a `t.semaphore` occupies in a segment (two 32-bit words). */
 export const SEMAPHORE_BYTES = 8
 /** The largest count a semaphore holds (SEM_VALUE_MAX on Linux). */
 export const MAX_SEMAPHORE_COUNT = 2 ** 31 - 1
@@ -110,6 +111,7 @@ export class Semaphore {
     }
   }
 
+  /** A snapshot: the units available and how many waiters may be asleep. */
   toJSON(): { value: number; waiters: number } {
     return snapshot(this.mem, this.offset)
   }

@@ -307,6 +307,7 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
   private readonly View: new (mem: SegmentMemory, offset: number) => ArrayView<T>
   /** True when the elements keep data out of line (`t.str()`...). */
   readonly ownsHeap: boolean
+  /** Frees what the elements keep out of line (only when they own heap data). */
   release(mem: SegmentMemory, offset: number): void {
     if (this.ownsHeap) releaseParts(mem, [{ type: this.element, offset: 0 }], offset, this.length, this.element.size)
   }
@@ -492,6 +493,7 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
   /** Fields that keep data out of line (`t.str()`...): freed when the struct is replaced or destroyed. */
   private readonly heapFields: readonly StructField[]
   readonly ownsHeap: boolean
+  /** Frees what the heap-owning fields keep out of line. */
   release(mem: SegmentMemory, offset: number): void {
     releaseParts(mem, this.heapFields, offset)
   }
