@@ -52,7 +52,7 @@ const NEVER = Infinity
  * ```
  *
  * A process killed in the middle of a send or receive loses no slot and
- * wedges no one: see {@link QueueCore}.
+ * wedges no one: see `QueueCore` (messaging/queue-core.ts).
  */
 export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   private readonly core: QueueCore
