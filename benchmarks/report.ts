@@ -30,6 +30,7 @@ const benches = [
   { name: 'allocator', file: `allocator${extension}` },
   { name: 'named-store', file: `named-store${extension}` },
   { name: 'ipc', file: `ipc${extension}` },
+  { name: 'growth', file: `growth${extension}` },
 ].filter((b) => process.env.SHMKIT_BENCH_ONLY === undefined || process.env.SHMKIT_BENCH_ONLY.split(',').includes(b.name))
 
 function note(text: string): void {
