@@ -31,6 +31,8 @@ const benches = [
   { name: 'named-store', file: `named-store${extension}` },
   { name: 'ipc', file: `ipc${extension}` },
   { name: 'growth', file: `growth${extension}` },
+  { name: 'containers', file: `containers${extension}` },
+  { name: 'messaging', file: `messaging${extension}` },
 ].filter((b) => process.env.SHMKIT_BENCH_ONLY === undefined || process.env.SHMKIT_BENCH_ONLY.split(',').includes(b.name))
 
 function note(text: string): void {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { ShmError } from '@shmkit/errors'
 import { errorJson, ExitCode, exitCodeOf, UsageError } from './cli-error.js'
 import { checkCommand } from './commands/check.js'
+import { getCommand } from './commands/get.js'
 import { inspectCommand } from './commands/inspect.js'
 import { listCommand } from './commands/ls.js'
 import { removeCommand } from './commands/rm.js'
@@ -74,6 +75,19 @@ export function runCli(argv: readonly string[], streams: CliStreams = processStr
     .option('--xsi <key>', 'an XSI (System V) segment, by key: 0x1234abcd or decimal')
     .action((name: string | undefined, options: TargetOptions) => {
       exit = checkCommand(resolveTarget(name, options), outputFor())
+    })
+
+  program
+    .command('get')
+    .description('print the value of a named object, decoded from its stored type (maps, vectors and strings too); KEY: a map key or an index')
+    .argument('<args...>', 'SEGMENT NAME [KEY] (NAME [KEY] with --file or --xsi)')
+    .option('--file <path>', 'a segment in a mapped file')
+    .option('--xsi <key>', 'an XSI (System V) segment, by key: 0x1234abcd or decimal')
+    .action((args: string[], options: TargetOptions) => {
+      const named = options.file !== undefined || options.xsi !== undefined
+      const [segment, name, key, extra] = named ? [undefined, ...args] : args
+      if (name === undefined || extra !== undefined) throw new UsageError('expected SEGMENT NAME [KEY] (or NAME [KEY] with --file / --xsi)')
+      exit = getCommand(resolveTarget(segment, options), name, key, outputFor())
     })
 
   program

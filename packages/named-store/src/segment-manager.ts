@@ -9,6 +9,8 @@ import { claimForFormat, publishFormatted, sleepMs } from './segment/open-protoc
 import { hashName, RecordKind } from './index/name-hash.js'
 import { encodeName, NameTable, type TableHost } from './index/name-table.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
+import { SegmentHeapImpl } from './containers/heap.js'
+import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
 import { assertFits, createSegmentMemory, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 const GEN = SegmentHeader.GENERATION >> 2
@@ -165,6 +167,7 @@ export class SegmentManager {
       },
     }
     this.table = new NameTable(host)
+    this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.checkNotTruncated())
   }
 
   // ---- named objects -------------------------------------------------------
@@ -247,6 +250,7 @@ export class SegmentManager {
   destroy(name: string): boolean {
     this.assertWritable()
     checkLookupName(name)
+    this.drainBeforeDestroy(name)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
 
@@ -290,6 +294,7 @@ export class SegmentManager {
       const u32 = this.mem.u32
       const kind = (u32[(record + Record.TAG) >>> 2] ?? 0) - RECORD_MAGIC
       if (kind === RecordKind.ANONYMOUS) {
+        releaseOutOfLine(this.mem, this.recordTypeName(record), offset as number)
         this.allocator.deallocate(record)
         return
       }
@@ -556,6 +561,25 @@ export class SegmentManager {
     return this.mutate(fn, true)
   }
 
+  /**
+   * Empties a container (vector, map) in bounded atomic steps before the one
+   * step that destroys it, so that step's journal stays small however big it was.
+   */
+  private drainBeforeDestroy(name: string): void {
+    // A lock-free look first: most objects are not containers, and their destroy pays nothing more.
+    const seen = this.lookup(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
+    if (seen === 0 || !ownsHeapByName(this.recordTypeName(seen))) return
+    // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
+    const lock = this.lock as SegmentLock
+    lock.acquire()
+    try {
+      const record = this.lookupLocked(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED))
+      if (record !== 0) drainOutOfLine(this.mem, this.recordTypeName(record), this.objectOffset(record))
+    } finally {
+      lock.release()
+    }
+  }
+
   /** Runs under the lock after a dead owner's lock was taken over. */
   private recoverFromDeadOwner(): void {
     this.journal.rollback()
@@ -655,8 +679,9 @@ export class SegmentManager {
     this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
     const offset = objectOffsetOf(record, nameBytes, typeName.length)
     u32[(offset - 4) >>> 2] = record
-    if (init === undefined) this.mem.u8.fill(0, offset, offset + type.size)
-    else type.store(this.mem, offset, init)
+    // Zeroed first even with an init: a type that keeps data out of line (t.str()) reads its old slot as "nothing to free".
+    this.mem.u8.fill(0, offset, offset + type.size)
+    if (init !== undefined) type.store(this.mem, offset, init)
     // The tag last: until the record is complete, nothing recognises it as one.
     u32[r + (Record.TAG >> 2)] = RECORD_MAGIC + kind
     if (kind !== RecordKind.ANONYMOUS) {
@@ -671,6 +696,7 @@ export class SegmentManager {
     const slot = this.table.findSlot(name, kind, hashName(name, kind))
     if (slot < 0) return false
     const record = this.table.recordAt(slot)
+    releaseOutOfLine(this.mem, this.recordTypeName(record), this.objectOffset(record))
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
     this.writeWord(counter, (this.mem.u32[counter >>> 2] ?? 1) - 1)

@@ -5,6 +5,7 @@ import { printJson, type Output } from '../output.js'
 import { openForReading } from '../open-for-reading.js'
 import { describeLock, inspectSegment, type SegmentInspection } from '../segment-summary.js'
 import { renderTable, type Column } from '../table.js'
+import { containerSizes, type ContainerSize } from '../container-sizes.js'
 import { targetDescription, type SegmentTarget } from '../segment-target.js'
 
 const HISTOGRAM_BAR_WIDTH = 40
@@ -19,9 +20,10 @@ const objectColumns: Column<ObjectInfo>[] = [
 
 export function inspectCommand(target: SegmentTarget, output: Output): ExitCode {
   const segment = openForReading(target)
-  let report: SegmentInspection
+  let report: SegmentInspection & { containers: ContainerSize[] }
   try {
-    report = inspectSegment(segment, targetDescription(target))
+    const inspection = inspectSegment(segment, targetDescription(target))
+    report = { ...inspection, containers: containerSizes(segment, inspection.objects) }
   } finally {
     segment.close()
   }
@@ -30,7 +32,7 @@ export function inspectCommand(target: SegmentTarget, output: Output): ExitCode 
   return ExitCode.OK
 }
 
-export function renderInspection(report: SegmentInspection): string {
+export function renderInspection(report: SegmentInspection & { containers?: ContainerSize[] }): string {
   const lines: string[] = []
   lines.push(`${report.target}: ${formatBytes(report.size)}, layout version ${report.version}, lock ${describeLock(report.lock)}`)
   lines.push(
@@ -40,6 +42,10 @@ export function renderInspection(report: SegmentInspection): string {
   lines.push('')
   if (report.objects.length === 0) lines.push('no named objects')
   else lines.push(renderTable(objectColumns, report.objects).trimEnd())
+  for (const c of report.containers ?? []) {
+    const what = c.type.startsWith('vector(') ? `${c.length} elements, capacity ${c.capacity}` : `${c.length} entries, ${c.capacity} slots${c.bytes === undefined ? '' : `, ${c.bytes} B`}`
+    lines.push(`  ${c.name}: ${what}`)
+  }
   lines.push('')
   lines.push(
     `free memory ${report.free} B in ${report.freeBlockCount} blocks, largest free block ${report.largestFreeBlock} B, ` +

@@ -39,6 +39,11 @@ export class UndoJournal {
     this.u32 = u32
   }
 
+  /** Entries left before the journal is full. */
+  get room(): number {
+    return this.capacity - (this.u32[COUNT] ?? 0)
+  }
+
   get pending(): number {
     return this.u32[COUNT] ?? 0
   }
@@ -82,6 +87,26 @@ export class UndoJournal {
       return
     }
     this.recordBytes(offset, length)
+  }
+
+  /**
+   * Journals the word at `offset` so that a rollback stores `restore` there
+   * instead of its current content. A container's generation uses it: an
+   * interrupted write rolls its generation *forward* to a fresh even value, so
+   * a reader that began before the crash can never validate against it again.
+   */
+  recordRestore(offset: number, restore: number): void {
+    if (!this.active) return
+    const u32 = this.u32
+    const count = u32[COUNT] ?? 0
+    if ((offset & 3) !== 0 || count >= this.capacity) {
+      throw new ShmError('ENOMEM', `operation on ${this.target} needs more than ${this.capacity} journal entries`, { target: this.target, hint: 'this is a shmkit bug' })
+    }
+    const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
+    u32[entry] = offset
+    u32[entry + 1] = 4
+    u32[entry + 2] = restore >>> 0
+    u32[COUNT] = count + 1
   }
 
   private recordBytes(offset: number, length: number): void {

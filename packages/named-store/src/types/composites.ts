@@ -1,6 +1,7 @@
 import { describe, ShmError, invalidArgument, type ShmErrorIssue } from '@shmkit/errors'
 import { checkWrite, closedError, readOnlyError, type SegmentMemory } from './memory.js'
 import { ScalarType, typedArrayOf, type ScalarView } from './scalars.js'
+import { heapOf } from '../containers/heap.js'
 import { checkCount, fingerprint, invalidValue, NO_ISSUES, NO_PATH, type Path, type Type, type ValueOf, type ViewOf } from './type.js'
 
 /** The largest object a segment can hold: offsets and `t.ptr` are 32-bit. */
@@ -36,7 +37,12 @@ abstract class BaseType<V, I> implements Type<V, I> {
 
 /** Which types a struct field or array element exposes as a plain value (not a nested view). */
 function isValueKind(type: Type): boolean {
-  return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes'
+  return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes' && type.kind !== 'vector' && type.kind !== 'map'
+}
+
+/** Frees what the heap-owning parts at `offsets` keep out of line, in one operation (a replacing store). */
+function releaseParts(mem: SegmentMemory, parts: readonly { type: Type; offset: number }[], base: number, count = 1, stride = 0): void {
+  for (let i = 0; i < count; i++) for (const part of parts) part.type.release?.(mem, base + i * stride + part.offset)
 }
 
 /** Setters validate under a shared empty path and build the located error only when the value is bad. */
@@ -272,9 +278,15 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     checkCount(length, 'length', 1, Math.floor(MAX_TYPE_SIZE / element.size))
     super('array', `array(${element.name},${length})`, element.size * length, element.align)
     this.elementIsValue = isValueKind(element)
+    this.ownsHeap = element.ownsHeap === true
     this.View = makeArrayView(this)
   }
   private readonly View: new (mem: SegmentMemory, offset: number) => ArrayView<T>
+  /** True when the elements keep data out of line (`t.str()`...). */
+  readonly ownsHeap: boolean
+  release(mem: SegmentMemory, offset: number): void {
+    if (this.ownsHeap) releaseParts(mem, [{ type: this.element, offset: 0 }], offset, this.length, this.element.size)
+  }
   /**
    * One value of the element type fills every element (Boost's
    * `construct<T>(name)[n](value)`); otherwise an iterable gives one value per
@@ -302,6 +314,12 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     return issues
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
+    // Replacing elements that keep data out of line frees the old data first, all in one operation.
+    if (this.ownsHeap) return heapOf(mem, this.name).mutate(() => this.storeReplacing(mem, offset, value))
+    this.storeReplacing(mem, offset, value)
+  }
+  private storeReplacing(mem: SegmentMemory, offset: number, value: unknown): void {
+    this.release(mem, offset)
     if (value === undefined) return this.zero(mem, offset)
     const { element, length } = this
     const size = element.size
@@ -410,7 +428,7 @@ function jsonValue(value: unknown): unknown {
 export type Fields = Record<string, Type>
 export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
 export type StructView<F extends Fields> = {
-  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } ? ViewOf<F[K]> : ValueOf<F[K]>
+  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'vector' } | { kind: 'map' } ? ViewOf<F[K]> : ValueOf<F[K]>
 } & { readonly offset: number; toJSON(): Record<string, unknown> }
 
 export interface StructField {
@@ -430,6 +448,12 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
   readonly fields: readonly StructField[]
   private readonly fieldNames: ReadonlySet<string>
   private readonly View: new (mem: SegmentMemory, offset: number) => StructView<F>
+  /** Fields that keep data out of line (`t.str()`...): freed when the struct is replaced or destroyed. */
+  private readonly heapFields: readonly StructField[]
+  readonly ownsHeap: boolean
+  release(mem: SegmentMemory, offset: number): void {
+    releaseParts(mem, this.heapFields, offset)
+  }
 
   constructor(fields: F) {
     if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw invalidArgument('fields', fields, 'an object of field name to type')
@@ -451,6 +475,8 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
     if (size > MAX_TYPE_SIZE) throw invalidArgument('fields', `${size} bytes`, `a struct of at most ${MAX_TYPE_SIZE} bytes`)
     super('struct', `struct{${laid.map((f) => `${f.name}:${f.type.name}`).join(',')}}`, size, align)
     this.fields = laid
+    this.heapFields = laid.filter((f) => f.type.ownsHeap === true)
+    this.ownsHeap = this.heapFields.length > 0
     this.fieldNames = new Set(laid.map((f) => f.name))
     this.View = makeStructView<F>(laid)
   }
@@ -475,6 +501,11 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
     return issues
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
+    if (this.ownsHeap) return heapOf(mem, this.name).mutate(() => this.storeReplacing(mem, offset, value))
+    this.storeReplacing(mem, offset, value)
+  }
+  private storeReplacing(mem: SegmentMemory, offset: number, value: unknown): void {
+    this.release(mem, offset)
     mem.u8.fill(0, offset, offset + this.size)
     if (value === undefined) return
     for (const field of this.fields) {
@@ -506,7 +537,10 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
     toJSON(): Record<string, unknown> {
       if (this.mem.closed) throw closedError(this.mem)
       const out: Record<string, unknown> = {}
-      for (const f of fields) out[f.name] = jsonValue(f.type.read(this.mem, this.offset + f.offset))
+      for (const f of fields) {
+        // A container's own toJSON knows its shape (a map of string keys is an object).
+        out[f.name] = f.type.kind === 'map' || f.type.kind === 'vector' ? (f.type.view(this.mem, this.offset + f.offset) as { toJSON(): unknown }).toJSON() : jsonValue(f.type.read(this.mem, this.offset + f.offset))
+      }
       return out
     }
   }

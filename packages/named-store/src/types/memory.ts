@@ -1,4 +1,5 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
+import type { SegmentHeap } from '../containers/heap.js'
 
 /**
  * The bytes every view reads and writes: typed arrays over the whole segment,
@@ -22,6 +23,12 @@ export interface SegmentMemory {
   closed: boolean
   /** How the segment is named in messages. */
   target: string
+  /**
+   * The segment's allocator, lock and journal, for types that keep data out of
+   * line (`t.str()`, `t.vector`, `t.map`); set by the segment manager, absent
+   * over bare memory.
+   */
+  heap?: SegmentHeap
 }
 
 export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {

@@ -2,8 +2,14 @@ import { invalidArgument, ShmError } from '@shmkit/errors'
 import { ArrayType, BytesType, PtrType, StringType, StructType, type Fields } from './composites.js'
 import { scalarsByName } from './scalars.js'
 import type { Type } from './type.js'
+import { t } from './t.js'
 
 const MAX_NAME = 64 * 1024
+const outOfLineWords: [string, Type][] = [
+  ['str', t.str()],
+  ['json', t.json()],
+  ['bytes', t.bytes()],
+]
 const MAX_DEPTH = 64
 
 /**
@@ -49,6 +55,13 @@ export function typeFromName(name: string): Type {
         return type
       }
     }
+    // Out-of-line types with no parameters: `str`, `json`, `bytes` (a bare word, not `bytes(n)`).
+    for (const [word, type] of outOfLineWords) {
+      if (name.startsWith(word, at) && !/[\w(]/.test(name[at + word.length] ?? '')) {
+        at += word.length
+        return type
+      }
+    }
     if (name.startsWith('string(', at)) {
       at += 7
       const n = integer()
@@ -66,6 +79,20 @@ export function typeFromName(name: string): Type {
       const target = parse(depth + 1)
       expect(')')
       return build(() => new PtrType(target))
+    }
+    if (name.startsWith('map(', at)) {
+      at += 4
+      const key = parse(depth + 1)
+      expect(',')
+      const value = parse(depth + 1)
+      expect(')')
+      return build(() => t.map(key, value))
+    }
+    if (name.startsWith('vector(', at)) {
+      at += 7
+      const element = parse(depth + 1)
+      expect(')')
+      return build(() => t.vector(element))
     }
     if (name.startsWith('array(', at)) {
       at += 6

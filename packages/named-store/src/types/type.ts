@@ -25,6 +25,18 @@ export interface Type<V = unknown, I = unknown> {
   read(mem: SegmentMemory, offset: number): I
   /** A live view of the object at `offset`. */
   view(mem: SegmentMemory, offset: number): V
+  /**
+   * True when the object keeps data in other blocks of the segment (`t.str()`,
+   * `t.vector`, `t.map`, or a struct/array holding one): writing it allocates,
+   * and destroying it must free those blocks.
+   */
+  readonly ownsHeap?: boolean
+  /** Frees the blocks the object keeps out of line (inside a heap operation); its own bytes become garbage. */
+  release?(mem: SegmentMemory, offset: number): void
+  /** Reads inside a container's validated window: no validation of its own, may throw on torn bytes. */
+  readUnchecked?(mem: SegmentMemory, offset: number): I
+  /** Bytes the object keeps out of line (a cache's `maxBytes` accounting). */
+  heapBytes?(mem: SegmentMemory, offset: number): number
   /** Phantom: what `init` accepts. */
   readonly __init?: I
 }

@@ -1,0 +1,284 @@
+import { ShmError } from '@shmkit/errors'
+import { SharedMemoryObject, type MappedRegion } from '@shmkit/ffi-shm'
+import { z } from 'zod'
+import { openOrCreateWith } from '../managed/mapped-backing.js'
+import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
+import { regionWaiter } from '../segment/waiters.js'
+import { abortedError, waitWhileEqualAsync } from './async-wait.js'
+import { type MessageData, checkPriority, checkReceiveBuffer, checkTimeout, messageBytes, parseReceiveAsync, parseSendAsync, type ReceiveAsyncOptions, type SendAsyncOptions } from './message-input.js'
+import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
+import { ownerProbe } from './owner-token.js'
+import { Attempt, QueueCore } from './queue-core.js'
+import { MAX_MESSAGE_SIZE, MAX_MESSAGES, QUEUE_HEADER_BYTES, QueueState, QueueWord, queueGeometry } from './queue-layout.js'
+import { deadlineOf, waitWhileEqual } from './word-wait.js'
+
+/** A message taken from a queue. */
+export interface ReceivedMessage {
+  /** The message's bytes: a new array, or the front of the buffer passed to receive. */
+  readonly data: Uint8Array
+  readonly size: number
+  readonly priority: number
+}
+
+const limits = {
+  maxMessages: z.number().int().min(1).max(MAX_MESSAGES),
+  maxMessageSize: z.number().int().min(1).max(MAX_MESSAGE_SIZE),
+}
+const createSchema = z.object({ ...limits, mode: z.number().int().min(0).max(0o777).optional() }).strict()
+const openSchema = z.object({ timeoutMs: z.number().int().min(0).max(600_000).optional() }).strict()
+const openOrCreateSchema = createSchema.extend(openSchema.shape).strict()
+
+/** Limits of a new queue: `maxMessages` messages of at most `maxMessageSize` bytes each. */
+export type MessageQueueCreateOptions = z.infer<typeof createSchema>
+export type MessageQueueOpenOptions = z.infer<typeof openSchema>
+export type MessageQueueOpenOrCreateOptions = z.infer<typeof openOrCreateSchema>
+
+const targetOf = (name: string): string => `message queue "${name}"`
+const NEVER = Infinity
+
+/**
+ * A bounded queue of prioritised messages between processes, Boost's
+ * `message_queue`: a sender blocks while it is full, a receiver while it is
+ * empty; higher priorities are received first, and messages of one priority
+ * in the order they were sent.
+ *
+ * ```ts
+ * const mq = MessageQueue.create('jobs', { maxMessages: 64, maxMessageSize: 256 })
+ * mq.send('hello', 1)
+ * const { data, priority } = mq.receive()
+ * for await (const msg of mq) handle(msg)   // receiveAsync in a loop; ends on close()
+ * ```
+ *
+ * A process killed in the middle of a send or receive loses no slot and
+ * wedges no one: see {@link QueueCore}.
+ */
+export class MessageQueue implements AsyncIterable<ReceivedMessage> {
+  private readonly core: QueueCore
+  private readonly i32: Int32Array
+  private closed = false
+  private readonly closeController = new AbortController()
+
+  private constructor(
+    /** The queue's name (its shared memory object is `"/" + name`). */
+    readonly name: string,
+    private readonly mapping: NamedMapping,
+  ) {
+    const buffer = mapping.region.buffer
+    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
+    this.core = new QueueCore(this.i32, new Uint32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region), ownerProbe(), targetOf(name))
+  }
+
+  /** Creates a queue; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
+  static create(name: string, options: MessageQueueCreateOptions): MessageQueue {
+    const opts = parseOptions(createSchema, options, 'options', targetOf(name))
+    const g = queueGeometry(opts.maxMessages, opts.maxMessageSize)
+    const mapping = createMapping(name, g.totalBytes, opts.mode, (region: MappedRegion) => QueueCore.format(new Int32Array(region.buffer), 0, g))
+    return MessageQueue.adopt(name, mapping)
+  }
+
+  /** Opens an existing queue; ENOENT if there is none, ECORRUPT/EVERSION if it is not a queue. */
+  static open(name: string, options?: MessageQueueOpenOptions): MessageQueue {
+    const opts = parseOptions(openSchema, options, 'options', targetOf(name))
+    const mapping = openMapping(name, 'message queue', QUEUE_HEADER_BYTES, QueueWord.STATE, QueueState.READY, opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS)
+    return MessageQueue.adopt(name, mapping)
+  }
+
+  /** Opens the queue, creating it with these limits if it does not exist (an existing queue keeps its own). */
+  static openOrCreate(name: string, options: MessageQueueOpenOrCreateOptions): MessageQueue {
+    const opts = parseOptions(openOrCreateSchema, options, 'options', targetOf(name))
+    const { timeoutMs, ...create } = opts
+    return openOrCreateWith(
+      () => MessageQueue.create(name, create),
+      () => MessageQueue.open(name, timeoutMs === undefined ? {} : { timeoutMs }),
+      targetOf(name),
+    )
+  }
+
+  /** Removes the name; processes that have the queue open keep using it. */
+  static remove(name: string): boolean {
+    return SharedMemoryObject.remove(name)
+  }
+
+  private static adopt(name: string, mapping: NamedMapping): MessageQueue {
+    try {
+      return new MessageQueue(name, mapping)
+    } catch (e) {
+      mapping.region.close()
+      mapping.shm.close()
+      throw e
+    }
+  }
+
+  get maxMessages(): number {
+    return this.core.maxMessages
+  }
+
+  get maxMessageSize(): number {
+    return this.core.maxMessageSize
+  }
+
+  /** Messages waiting now (Boost's `get_num_msg`). */
+  get numMessages(): number {
+    this.assertOpen()
+    return this.core.count
+  }
+
+  /** How many times this handle rebuilt the queue after finding its lock's owner dead. */
+  get recoveries(): number {
+    return this.core.recoveries
+  }
+
+  /** Sends, waiting as long as the queue is full. */
+  send(data: MessageData, priority = 0): void {
+    this.sendUntil(data, priority, NEVER)
+  }
+
+  /** Sends if there is room now; false if the queue is full. */
+  trySend(data: MessageData, priority = 0): boolean {
+    this.assertOpen()
+    const bytes = messageBytes(data, this.core.maxMessageSize, this.core.target)
+    return this.core.trySendOnce(bytes, checkPriority(priority, this.core.target), NEVER, false, false) === Attempt.DONE
+  }
+
+  /** Sends, waiting at most `timeoutMs` for room; false on timeout. */
+  timedSend(data: MessageData, priority: number, timeoutMs: number): boolean {
+    return this.sendUntil(data, priority, deadlineOf(checkTimeout(timeoutMs, this.core.target)))
+  }
+
+  /** Receives the next message, waiting as long as the queue is empty. With `into`, copies into it (no allocation). */
+  receive(into?: Uint8Array): ReceivedMessage {
+    const message = this.receiveUntil(into, NEVER)
+    if (message === undefined) throw new ShmError('ETIMEDOUT', `receive on ${this.core.target} gave up`, { target: this.core.target })
+    return message
+  }
+
+  /** The next message if there is one now, else undefined. */
+  tryReceive(into?: Uint8Array): ReceivedMessage | undefined {
+    this.assertOpen()
+    const buffer = checkReceiveBuffer(into, this.core.target)
+    return this.core.tryReceiveOnce(buffer, NEVER, false, false) === Attempt.DONE ? this.lastMessage() : undefined
+  }
+
+  /** The next message, waiting at most `timeoutMs`; undefined on timeout. */
+  timedReceive(timeoutMs: number, into?: Uint8Array): ReceivedMessage | undefined {
+    return this.receiveUntil(into, deadlineOf(checkTimeout(timeoutMs, this.core.target)))
+  }
+
+  /**
+   * Sends without blocking the event loop while the queue is full. Rejects
+   * with ETIMEDOUT after `timeoutMs`, EABORTED when `signal` aborts (the
+   * message is then not sent), ECLOSED when the handle is closed.
+   */
+  async sendAsync(data: MessageData, options?: SendAsyncOptions): Promise<void> {
+    this.assertOpen()
+    const core = this.core
+    const opts = parseSendAsync(options, core.target)
+    const bytes = messageBytes(data, core.maxMessageSize, core.target)
+    const priority = opts.priority ?? 0
+    const deadline = deadlineOf(opts.timeoutMs)
+    for (;;) {
+      this.assertOpen()
+      if (opts.signal?.aborted === true) this.throwAborted(opts.signal)
+      const attempt = core.trySendOnce(bytes, priority, 0, true, false)
+      if (attempt === Attempt.DONE) return
+      await this.pause(attempt, 'send', deadline, opts)
+    }
+  }
+
+  /** Receives without blocking the event loop while the queue is empty; rejects as {@link sendAsync} does. */
+  async receiveAsync(options?: ReceiveAsyncOptions): Promise<ReceivedMessage> {
+    this.assertOpen()
+    const core = this.core
+    const opts = parseReceiveAsync(options, core.target)
+    const deadline = deadlineOf(opts.timeoutMs)
+    for (;;) {
+      this.assertOpen()
+      if (opts.signal?.aborted === true) this.throwAborted(opts.signal)
+      const attempt = core.tryReceiveOnce(opts.into, 0, true, false)
+      if (attempt === Attempt.DONE) return this.lastMessage()
+      await this.pause(attempt, 'receive', deadline, opts)
+    }
+  }
+
+  /** Receives messages as they come (`for await (const m of mq)`); ends when the handle is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
+    for (;;) {
+      if (this.closed) return
+      try {
+        yield await this.receiveAsync({ signal: this.closeController.signal })
+      } catch (e) {
+        if (this.closed && (ShmError.is(e, 'EABORTED') || ShmError.is(e, 'ECLOSED'))) return
+        throw e
+      }
+    }
+  }
+
+  /** Unmaps the queue; pending async operations reject with ECLOSED (or end a `for await`). Idempotent. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.closeController.abort()
+    this.mapping.region.close()
+    this.mapping.shm.close()
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  private sendUntil(data: MessageData, priority: number, deadline: number): boolean {
+    this.assertOpen()
+    const core = this.core
+    const bytes = messageBytes(data, core.maxMessageSize, core.target)
+    checkPriority(priority, core.target)
+    for (;;) {
+      const attempt = core.trySendOnce(bytes, priority, deadline, false, true)
+      if (attempt === Attempt.DONE) return true
+      if (attempt === Attempt.LOCK_BUSY) return false
+      if (!waitWhileEqual(this.i32, core.seqIndex('send'), core.observedSeq, core.waiter, deadline)) return false
+    }
+  }
+
+  private receiveUntil(into: Uint8Array | undefined, deadline: number): ReceivedMessage | undefined {
+    this.assertOpen()
+    const core = this.core
+    const buffer = checkReceiveBuffer(into, core.target)
+    for (;;) {
+      const attempt = core.tryReceiveOnce(buffer, deadline, false, true)
+      if (attempt === Attempt.DONE) return this.lastMessage()
+      if (attempt === Attempt.LOCK_BUSY) return undefined
+      if (!waitWhileEqual(this.i32, core.seqIndex('receive'), core.observedSeq, core.waiter, deadline)) return undefined
+    }
+  }
+
+  private lastMessage(): ReceivedMessage {
+    const core = this.core
+    const data = core.lastData as Uint8Array
+    return { data: data.byteLength === core.lastSize ? data : data.subarray(0, core.lastSize), size: core.lastSize, priority: core.lastPriority }
+  }
+
+  /** Waits (asynchronously) for whatever stopped an attempt to change. */
+  private async pause(attempt: Attempt, side: 'send' | 'receive', deadline: number, opts: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+    const core = this.core
+    const index = attempt === Attempt.LOCK_BUSY ? core.lockIndex() : core.seqIndex(side)
+    const expected = attempt === Attempt.LOCK_BUSY ? Atomics.load(this.i32, index) : core.observedSeq
+    if (expected === 0 && attempt === Attempt.LOCK_BUSY) return
+    const signal = opts.signal === undefined ? this.closeController.signal : AbortSignal.any([opts.signal, this.closeController.signal])
+    let moved: boolean
+    try {
+      moved = await waitWhileEqualAsync(this.i32, index, expected, deadline, signal, core.target)
+    } catch (e) {
+      this.assertOpen()
+      throw e
+    }
+    if (!moved) throw new ShmError('ETIMEDOUT', `${side} on ${core.target} timed out after ${opts.timeoutMs} ms`, { target: core.target })
+  }
+
+  private throwAborted(signal: AbortSignal): never {
+    throw abortedError(signal, this.core.target)
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ShmError('ECLOSED', `${this.core.target} is closed`, { target: this.core.target })
+  }
+}
