@@ -31,6 +31,7 @@ const benches = [
   { name: 'named-store', file: `named-store${extension}` },
   { name: 'ipc', file: `ipc${extension}` },
   { name: 'sync', file: `sync${extension}` },
+  { name: 'growth', file: `growth${extension}` },
   { name: 'messaging', file: `messaging${extension}` },
   { name: 'containers', file: `containers${extension}` },
 ].filter((b) => process.env.SHMKIT_BENCH_ONLY === undefined || process.env.SHMKIT_BENCH_ONLY.split(',').includes(b.name))

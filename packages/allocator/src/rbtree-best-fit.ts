@@ -125,7 +125,11 @@ export class RbTreeBestFit implements TreeHost {
     const size = a.size
     const first = word(AllocatorHeader.FIRST_BLOCK)
     const end = word(AllocatorHeader.END)
-    if (start + size > buffer.byteLength || first !== start + AllocatorHeader.BYTES || end !== start + size - HEADER || end <= first) {
+    // END and SIZE are not required to agree here: a process killed while growing or
+    // shrinking the range leaves one moved and not the other until its journal is
+    // rolled back under the lock, which needs this attach first. Both must fit the
+    // buffer; checkSanity() checks that they agree.
+    if (start + size > buffer.byteLength || first !== start + AllocatorHeader.BYTES || end + HEADER > buffer.byteLength || end <= first) {
       throw new ShmError('ECORRUPT', `allocator at ${start}: its size (${size}) and block range [${first}, ${end}) do not fit the buffer of ${buffer.byteLength} bytes`)
     }
     return a

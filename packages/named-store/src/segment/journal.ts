@@ -168,7 +168,9 @@ export class UndoJournal {
       // lock or over the journal itself.
       if (chunk === 0 || chunk > 8) continue
       const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
-      if (!inHeaderCounters && (at < this.end || at + chunk > size)) continue
+      // The segment's size moves when it grows or shrinks.
+      const inHeaderSize = at >= SegmentHeader.SIZE_LO && at + chunk <= SegmentHeader.SIZE_HI + 4
+      if (!inHeaderCounters && !inHeaderSize && (at < this.end || at + chunk > size)) continue
       for (let b = 0; b < chunk; b++) this.u8[at + b] = this.u8[entry + 8 + b] ?? 0
       restored++
     }
