@@ -609,7 +609,7 @@ export class SegmentManager {
    */
   private checkIndexWords(): void {
     const u32 = this.mem.u32
-    checkIndexHeader(u32, this.dataStart, this.segmentSize, this.backing.target)
+    checkIndexHeader(u32, this.dataStart, this.size, this.backing.target)
     const table = u32[SegmentHeader.TABLE_OFFSET >> 2] ?? 0
     if (table === 0) return
     const bytes = (u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0) * 8
