@@ -274,6 +274,8 @@ export class SegmentManager {
   destroy(name: string): boolean {
     this.assertWritable()
     checkLookupName(name)
+    // The drain reads the index before mutate() would check the size: a truncated file must be noticed first.
+    this.countOperation()
     this.drainBeforeDestroy(name)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
@@ -844,7 +846,8 @@ export class SegmentManager {
     const count = records.count(record)
     const byteLength = records.byteLength(record)
     if (asArray ? count * type.size !== byteLength : type.size !== byteLength) {
-      this.locateError = new ShmError('ECORRUPT', `${this.backing.target}: "${name}": record ${record} holds ${byteLength} bytes, its type needs ${asArray ? count * type.size : type.size}`, { target: this.backing.target })
+      const needs = asArray ? `counts ${count} elements (${count * type.size} bytes)` : `holds a ${type.name} (${type.size} bytes)`
+      this.locateError = new ShmError('ECORRUPT', `${this.backing.target}: "${name}": record ${record} ${needs}, but its object has ${byteLength} bytes`, { target: this.backing.target })
       return FAILED
     }
     this.locateCount = count

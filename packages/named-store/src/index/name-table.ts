@@ -64,10 +64,15 @@ export class NameTable {
     const u32 = this.host.u32
     const capacity = u32[TABLE_CAPACITY] ?? 0
     const table = u32[TABLE_OFFSET] ?? 0
-    if (capacity === 0 || table === 0) return -1
+    if (table === 0) {
+      // An empty index has no table; a zero offset beside slots or objects is a damaged header, not "absent".
+      const objects = this.host.entryCount
+      if (capacity === 0 && objects === 0) return -1
+      throw new ShmError('ECORRUPT', `${this.host.target} has a corrupt header: name table offset 0 with ${capacity} slots and ${objects} objects`, { target: this.host.target })
+    }
     const mask = capacity - 1
     const base = (table + SLOTS_START) >>> 2
-    if ((capacity & mask) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
+    if (capacity === 0 || (capacity & mask) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
       throw new ShmError('ECORRUPT', `${this.host.target}: name table (offset ${table}, ${capacity} slots) does not fit the segment`, { target: this.host.target })
     }
     let slot = hash & mask
