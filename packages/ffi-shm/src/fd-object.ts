@@ -42,6 +42,12 @@ export abstract class FdObject implements MappableObject {
     return file
   }
 
+  /** The descriptor on POSIX; undefined on Windows, where the object is a kernel32 HANDLE (`fd` throws there). */
+  get descriptor(): number | undefined {
+    const file = this.#open()
+    return typeof file === 'number' ? file : undefined
+  }
+
   /** The current size, from the OS (another process may have resized it). */
   get size(): number {
     const file = this.#open()

@@ -9,8 +9,8 @@ import { WindowsFile } from './windows-file.js'
 
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 const createSchema = z.object({ mode: modeSchema.optional() }).strict()
-/** The descriptor `create` opened, handed to the constructor (synchronously, so nothing can come between). */
-let created: number | undefined
+/** The file `create` opened, handed to the constructor (synchronously, so nothing can come between). */
+let created: number | WindowsFile | undefined
 
 /** A regular file to map: Boost's `file_mapping`. The file must exist. */
 export class FileMapping extends FdObject {
@@ -22,11 +22,11 @@ export class FileMapping extends FdObject {
     checkPath(path)
     const { readOnly = false } = parse(openSchema, options, describe(path))
     if (created !== undefined) {
-      const fd = created
+      const file = created
       created = undefined
-      super(fd, false)
+      super(file, false)
       this.path = path
-      this.#identity = identityOf(fd)
+      this.#identity = identityOf(file)
       return
     }
     let file: number | WindowsFile
@@ -46,8 +46,7 @@ export class FileMapping extends FdObject {
     }
     super(file, readOnly)
     this.path = path
-    // Windows has no device/inode to compare: isAt then compares nothing and answers false.
-    this.#identity = typeof file === 'number' ? identityOf(file) : { dev: -1n, ino: -1n }
+    this.#identity = identityOf(file)
   }
 
   protected describeSelf(): string {
@@ -64,6 +63,11 @@ export class FileMapping extends FdObject {
   static create(path: string, options?: { mode?: number }): FileMapping {
     checkPath(path)
     const { mode = 0o600 } = parse(createSchema, options, describe(path))
+    if (selectBackend() === 'windows') {
+      // CREATE_NEW is Windows' O_CREAT|O_EXCL; the HANDLE is ours to map (see WindowsFile). Windows has no mode bits.
+      created = WindowsFile.open(path, { create: true, readOnly: false }, describe(path))
+      return new FileMapping(path)
+    }
     let fd: number
     try {
       fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), mode)
@@ -81,8 +85,14 @@ export class FileMapping extends FdObject {
     return new FileMapping(path)
   }
 
-  /** Whether `path` still names this very file (same device and inode, even after close): safe to remove by name. */
+  /**
+   * Whether `path` still names this very file (same device and inode, even
+   * after close): safe to remove by name. On Windows, which has no inode to
+   * compare here, the path it was opened by: a file open there (shared for
+   * delete) cannot be replaced by another without its name going first.
+   */
   isAt(path: string): boolean {
+    if (this.#identity.dev < 0n) return path === this.path
     try {
       const there = lstatSync(path, { bigint: true, throwIfNoEntry: false })
       return there !== undefined && there.dev === this.#identity.dev && there.ino === this.#identity.ino
@@ -107,8 +117,10 @@ export class FileMapping extends FdObject {
   }
 }
 
-function identityOf(fd: number): { dev: bigint; ino: bigint } {
-  const st = fstatSync(fd, { bigint: true })
+/** Device and inode of an open descriptor; on Windows (a HANDLE) none, marked -1. */
+function identityOf(file: number | WindowsFile): { dev: bigint; ino: bigint } {
+  if (typeof file !== 'number') return { dev: -1n, ino: -1n }
+  const st = fstatSync(file, { bigint: true })
   return { dev: st.dev, ino: st.ino }
 }
 

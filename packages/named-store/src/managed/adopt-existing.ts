@@ -8,8 +8,9 @@ import { ShmError } from '@shmkit/errors'
  * user may have created the name first ("squatting") to read the data and
  * hold the lock: EACCES, unless the caller opted in with `trustExisting`.
  */
-export function checkAdoptable(fd: number, requestedMode: number, target: string): void {
-  if (process.platform === 'win32') return
+export function checkAdoptable(fd: number | undefined, requestedMode: number, target: string): void {
+  // Windows: a HANDLE, with no POSIX owner or mode bits to compare (ACLs are not checked).
+  if (fd === undefined || process.platform === 'win32') return
   const st = fstatSync(fd)
   const uid = process.geteuid?.()
   const hint = 'if another user is meant to share it, pass { trustExisting: true }; otherwise remove it and create it again'

@@ -81,13 +81,13 @@ export class ManagedMappedFile extends SegmentManager {
   }
 
   /** open, with `check` run on the descriptor before anything is mapped. */
-  private static openChecked(path: string, options: OpenOptions | undefined, check?: (fd: number) => void): ManagedMappedFile {
+  private static openChecked(path: string, options: OpenOptions | undefined, check?: (fd: number | undefined) => void): ManagedMappedFile {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(String(path)))
     checkPath(path)
     const readOnly = opts.readOnly ?? false
     const file = new FileMapping(path, { readOnly })
     try {
-      check?.(file.fd)
+      check?.(file.descriptor)
     } catch (e) {
       file.close()
       throw e

@@ -55,12 +55,12 @@ export class ManagedSharedMemory extends SegmentManager {
   }
 
   /** open, with `check` run on the descriptor before anything is mapped. */
-  private static openChecked(name: string, options: OpenOptions | undefined, check?: (fd: number) => void): ManagedSharedMemory {
+  private static openChecked(name: string, options: OpenOptions | undefined, check?: (fd: number | undefined) => void): ManagedSharedMemory {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(name))
     const readOnly = opts.readOnly ?? false
     const shm = SharedMemoryObject.open(name, { readOnly })
     try {
-      check?.(shm.fd)
+      check?.(shm.descriptor)
     } catch (e) {
       shm.close()
       throw e

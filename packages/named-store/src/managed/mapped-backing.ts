@@ -9,8 +9,8 @@ import { SegmentManager, type SegmentBacking } from '../segment-manager.js'
 /** What a managed kind opens: something with a size that maps into a region. */
 export interface MappableSource {
   readonly size: number
-  /** Its descriptor, where it has one: owner liveness locks bytes of it (segment/owner.ts). */
-  readonly fd?: number
+  /** Its descriptor, where it has one (not on Windows): owner liveness locks bytes of it (segment/owner.ts). */
+  readonly descriptor?: number | undefined
   close(): void
   /** Reserves storage for a byte range (posix_fallocate); absent where memory is committed another way (XSI, Windows). */
   reserve?(offset: number, length: number): void
@@ -33,7 +33,7 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
     },
     currentSize: () => source.size,
     ...(source.reserve === undefined ? {} : { reserve: (offset: number, length: number) => source.reserve?.(offset, length) }),
-    ...(typeof source.fd === 'number' ? { ownerFd: source.fd } : {}),
+    ...(typeof source.descriptor === 'number' ? { ownerFd: source.descriptor } : {}),
   }
 }
 

@@ -39,7 +39,7 @@ export class SegmentLock {
   constructor(
     private readonly i32: Int32Array,
     private readonly waiter: LockWaiter,
-    private readonly liveness: OwnerLiveness,
+    private readonly liveness: OwnerLiveness & { readonly method?: string },
     /** Stored beside the word for the pid method's reuse check; 0 for the others. */
     private readonly startTag: number,
     /** Runs under the lock after a dead owner's lock was taken over. */
@@ -127,7 +127,7 @@ export class SegmentLock {
         }
       }
       if (timeoutMs !== undefined && now - started > timeoutMs) {
-        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by owner ${observed >>> 0}`, {
+        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by ${this.liveness.method === 'pid' ? 'pid' : 'owner'} ${observed >>> 0}`, {
           target: this.target,
           details: { owner: observed >>> 0 },
         })
