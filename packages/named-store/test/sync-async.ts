@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { ManagedSharedMemory, t as types } from '@shmkit/named-store'
 import { waitEngine } from '@shmkit/ffi-shm'
-import { segmentName } from './helpers/segments.js'
+import { runFixture, segmentName } from './helpers/segments.js'
 
 t.test('1,000 pending async waits: timers keep ticking, fs keeps working, every wait ends', { timeout: 280_000 }, async (t) => {
   const name = segmentName(t)
@@ -48,6 +48,17 @@ t.test('async waits on a segment closed underneath end with ECLOSED or their tim
   const lockWait = m.lockAsync({ timeoutMs: 5_000 })
   await new Promise((r) => setTimeout(r, 20))
   seg.close()
-  await t.rejects(semWait, { name: 'ShmError', code: /ECLOSED|ETIMEDOUT/ })
-  await t.rejects(lockWait, { name: 'ShmError', code: /ECLOSED|ETIMEDOUT/ })
+  // Both handlers at once: the second wait may reject while the first is awaited (an unhandled rejection).
+  await Promise.all([
+    t.rejects(semWait, { name: 'ShmError', code: /ECLOSED|ETIMEDOUT/ }),
+    t.rejects(lockWait, { name: 'ShmError', code: /ECLOSED|ETIMEDOUT/ }),
+  ])
+})
+
+t.test('a process that awaited waits exits by itself once its event loop is empty (waiter threads end at exit)', async (t) => {
+  const name = segmentName(t)
+  const r = await runFixture('async-wait-exit.ts', [name], { timeoutMs: 60_000 })
+  t.equal(r.signal, null, 'not killed after 60 s: it exited by itself')
+  t.equal(r.code, 0, r.stderr)
+  t.same(JSON.parse(r.stdout), { woken: true, closed: 'ECLOSED' })
 })

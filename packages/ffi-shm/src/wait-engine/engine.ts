@@ -102,6 +102,11 @@ class WaiterThread {
       process.emitWarning(`shmkit wait engine thread failed: ${String(error)}`)
     })
     this.worker.unref()
+    liveThreads.add(this)
+    if (!exitHooked) {
+      exitHooked = true
+      process.on('exit', stopLiveThreads)
+    }
   }
 
   arm(index: number, id: number, address: bigint, expected: number): void {
@@ -137,11 +142,30 @@ class WaiterThread {
     else if (before > 0 && this.refs === 0) this.worker.unref()
   }
 
-  stop(): Promise<number> {
+  /** Tells the thread to return from its wait and end (synchronous: usable in an 'exit' handler). */
+  stopNow(): void {
+    liveThreads.delete(this)
     Atomics.store(this.control, CONTROL_STOP, 1)
     this.kick()
+  }
+
+  stop(): Promise<number> {
+    this.stopNow()
     return this.worker.terminate()
   }
+}
+
+/**
+ * Threads not yet stopped. At exit Node joins every worker thread, and a
+ * waiter blocked in futex_waitv is native code that terminate() cannot
+ * interrupt: without a wake-up on 'exit', every process that ever awaited a
+ * wait would hang as it exits.
+ */
+const liveThreads = new Set<WaiterThread>()
+let exitHooked = false
+
+function stopLiveThreads(): void {
+  for (const thread of [...liveThreads]) thread.stopNow()
 }
 
 const timespec = new BigInt64Array(2)
