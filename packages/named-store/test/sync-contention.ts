@@ -11,8 +11,9 @@ for (const mode of ['count', 'count-async']) {
     using seg = ManagedSharedMemory.create(name, 1 << 20)
     const s = seg.construct('shared', sharedState)
     const n = soak ? 50_000 : 3_000
-    const results = await Promise.all([0, 1, 2, 3].map(() => runFixture('sync-child.ts', [mode, name, String(n)])))
-    for (const r of results) t.equal(r.code, 0, r.stderr)
+    const results = await Promise.all([0, 1, 2, 3].map(() => runFixture('sync-child.ts', [mode, name, String(n)], { timeoutMs: 250_000 })))
+    // A child killed at the timeout (a very loaded machine) shows as signal SIGKILL, not as a wrong count.
+    for (const r of results) t.equal(r.code, 0, `${r.signal ?? ''} ${r.stderr}`)
     const reports = results.map((r) => JSON.parse(r.stdout.trim()) as { wrong: number; died: number })
     t.equal(reports.reduce((a, r) => a + r.wrong, 0), 0, 'no critical section saw a half-done update')
     t.equal(s.counter, 4 * n, 'no increment lost')
