@@ -188,13 +188,13 @@ export class SegmentManager {
       },
     }
     this.table = new NameTable(host)
-    this.records = new RecordReader(this.mem, this.dataStart, () => this.size, backing.target)
+    this.records = new RecordReader(this.mem, this.dataStart, () => this.liveSize(), backing.target, (record) => this.blockBytesAt(record))
     this.reader = new ReadProtocol(this.mem, backing.target, this.lock, options.read)
     const manager = this
     this.inspection = {
       mem: this.mem,
       get size() {
-        return manager.size
+        return manager.liveSize()
       },
       dataStart: this.dataStart,
       target: backing.target, allocator: this.allocator, journal: this.journal, table: this.table, records: this.records }
@@ -339,7 +339,7 @@ export class SegmentManager {
     this.assertOpen()
     checkType(type)
     this.countOperation()
-    const size = this.size
+    const size = this.liveSize()
     if (!Number.isSafeInteger(offset) || offset < this.dataStart || offset + type.size > size) {
       throw invalidArgument('offset', offset, `an integer from ${this.dataStart} to ${size - type.size} (inside the segment's heap)`, { target: this.backing.target })
     }
@@ -421,6 +421,15 @@ export class SegmentManager {
    */
   get size(): number {
     if (this.closed) return this.segmentSize
+    if (this.broken !== undefined) throw this.broken
+    // A user's read counts as an operation: after a truncation the header page itself may be gone (SIGBUS).
+    this.countOperation()
+    return this.liveSize()
+  }
+
+  /** The size in the header now (it grows online), for checks inside operations that already counted themselves. */
+  private liveSize(): number {
+    if (this.closed) return this.segmentSize
     this.segmentSize = Math.min(readSegmentSize(this.mem.u32), this.backing.buffer.byteLength)
     return this.segmentSize
   }
@@ -437,8 +446,9 @@ export class SegmentManager {
    */
   grow(extraBytes: number): number {
     this.assertWritable()
+    this.countOperation() // before the header's size is read: a truncated file is ECORRUPT, not SIGBUS
     const limit = this.backing.buffer.byteLength
-    const before = this.size
+    const before = this.liveSize()
     // Reserved before taking the lock: tmpfs zeroes every new page, and the others must not wait for that.
     this.backing.reserve?.(before, checkGrowth(extraBytes, before, limit, this.backing.target))
     return this.mutate(() => {
@@ -446,7 +456,7 @@ export class SegmentManager {
       const extra = checkGrowth(extraBytes, size, limit, this.backing.target)
       if (size !== before) this.backing.reserve?.(size, extra) // another handle grew it meanwhile
       this.growLocked(size, extra)
-      return this.size
+      return this.liveSize()
     })
   }
 
@@ -463,7 +473,7 @@ export class SegmentManager {
       const regrow = regrowthAfterShrink(this.dataStart + this.allocator.size)
       if (regrow > 0) this.allocator.grow(regrow)
       this.writeSize(this.dataStart + this.allocator.size)
-      return this.size
+      return this.liveSize()
     })
   }
 
@@ -611,17 +621,11 @@ export class SegmentManager {
    */
   private checkIndexWords(): void {
     const u32 = this.mem.u32
-    checkIndexHeader(u32, this.dataStart, this.size, this.backing.target)
+    checkIndexHeader(u32, this.dataStart, this.liveSize(), this.backing.target)
     const table = u32[SegmentHeader.TABLE_OFFSET >> 2] ?? 0
     if (table === 0) return
     const bytes = (u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0) * 8
-    let usable = -1
-    try {
-      usable = this.allocator.sizeOf(table)
-    } catch {
-      // not a live block
-    }
-    if (usable < bytes) {
+    if (this.blockBytesAt(table) < bytes) {
       throw new ShmError('ECORRUPT', `${this.backing.target} has a corrupt header: the name table at ${table} (${bytes} bytes) is not inside a live allocator block`, {
         target: this.backing.target,
       })
@@ -884,7 +888,7 @@ export class SegmentManager {
 
   /** The record of the object at `offset`: EINVAL unless a live object block starts it. */
   private recordOfObject(offset: unknown): number {
-    const size = this.size
+    const size = this.liveSize()
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < this.dataStart + Record.NAME || offset >= size || (offset & 15) !== 0) {
       throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, { target: this.backing.target })
     }
@@ -893,6 +897,15 @@ export class SegmentManager {
       throw invalidArgument('offset', offset, 'the offset of a constructed object (none starts there)', { target: this.backing.target })
     }
     return record
+  }
+
+  /** Usable bytes of the live allocator block at `offset`, or -1 where none starts. */
+  private blockBytesAt(offset: number): number {
+    try {
+      return this.allocator.sizeOf(offset)
+    } catch {
+      return -1
+    }
   }
 
   /** Whether the allocator's header marks `record`'s block as holding an object. */

@@ -115,6 +115,22 @@ t.test("an array record's count raised past its block is ECORRUPT, never a view 
   t.end()
 })
 
+t.test("an array record's count and byte length raised together are ECORRUPT: a record never reaches past its allocator block", (t) => {
+  const seg = new ManagedHeapMemory(1 << 20)
+  const arr = seg.constructArray('arr', types.int32, 10, 1)
+  const next = seg.construct('next', types.int32, 42)
+  const u32 = headerOf(seg)
+  const record = u32[(arr.offset - 4) >> 2] ?? 0
+  const words: number[] = []
+  for (let at = record; at < arr.offset; at += 4) if (u32[at >> 2] === 10 || u32[at >> 2] === 40) words.push(at)
+  t.equal(words.length, 2, 'the count and byte-length words')
+  for (const at of words) u32[at >> 2] = (u32[at >> 2] ?? 0) * 100
+  t.throws(() => seg.findArray('arr', types.int32), err('ECORRUPT', /not inside a live allocator block/))
+  t.throws(() => seg.find('arr', types.array(types.int32, 1000)), err('ECORRUPT', /not inside a live allocator block/))
+  t.equal(next.value, 42, 'the neighbour is untouched')
+  t.end()
+})
+
 t.test('a stale journal count never rolls back committed objects', (t) => {
   const seg = new ManagedHeapMemory(4 << 20)
   for (let i = 0; i < 201; i++) seg.construct(`o${i}`, types.int32, i)

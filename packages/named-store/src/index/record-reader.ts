@@ -30,6 +30,8 @@ export class RecordReader {
     /** The segment's size now: it grows while the segment is open (segment-manager's `size`). */
     private readonly sizeNow: () => number,
     private readonly target: string,
+    /** Usable bytes of the live allocator block at `record`, or -1 where none starts (a record is never trusted past its block). */
+    private readonly blockBytes: (record: number) => number = () => Number.MAX_SAFE_INTEGER,
   ) {}
 
   private get size(): number {
@@ -49,6 +51,9 @@ export class RecordReader {
     const byteLength = u32[(record + Record.BYTE_LENGTH) >>> 2] ?? 0
     if (offset + byteLength > size) return `record ${record}: object of ${byteLength} bytes runs past the segment`
     if (u32[(offset - 4) >>> 2] !== record) return `record ${record}: object back pointer broken`
+    // Record and object share one allocator block: lengths raised together must not reach the neighbours.
+    const needed = offset - record + byteLength
+    if (this.blockBytes(record) < needed) return `record ${record}: not inside a live allocator block of ${needed} bytes`
     return undefined
   }
 

@@ -56,7 +56,7 @@ export function withOwnerFile(xsi: XsiSharedMemory, mode: number): MappableSourc
     get size() {
       return xsi.size
     },
-    ...(fd === undefined ? {} : { fd }),
+    ...(fd === undefined ? {} : { descriptor: fd }),
     close() {
       if (fd !== undefined) closeSync(fd)
       xsi.close()
