@@ -21,9 +21,11 @@ new Uint8Array(segment).fill(0)
 
 function allocFree64(n: number): number {
   const a = RbTreeBestFit.format(segment, 0, SEGMENT)
-  return timeNs(() => {
-    for (let i = 0; i < n; i++) a.deallocate(a.allocate(64))
-  }) / n
+  return (
+    timeNs(() => {
+      for (let i = 0; i < n; i++) a.deallocate(a.allocate(64))
+    }) / n
+  )
 }
 
 const plans = new Map<number, ReturnType<typeof batchMixedPlan>>()
@@ -37,10 +39,12 @@ function allocBatchMixed(n: number): number {
   const { order, sizes } = plan
   const a = RbTreeBestFit.format(segment, 0, SEGMENT)
   const blocks = new Array<number>(n)
-  return timeNs(() => {
-    for (let i = 0; i < n; i++) blocks[i] = a.allocate(sizes[i] as number)
-    for (let i = 0; i < n; i++) a.deallocate(blocks[order[i] as number] as number)
-  }) / n
+  return (
+    timeNs(() => {
+      for (let i = 0; i < n; i++) blocks[i] = a.allocate(sizes[i] as number)
+      for (let i = 0; i < n; i++) a.deallocate(blocks[order[i] as number] as number)
+    }) / n
+  )
 }
 
 // Warm-up: the same code paths at a smaller scale, so the timed runs measure optimised code.
@@ -60,7 +64,9 @@ for (const [workload, n, run] of [
     ours.push(run(n))
     const boost = await runBoost(workload, n)
     if (typeof boost?.ns_per_op === 'number') theirs.push(boost.ns_per_op)
-    process.stderr.write(`    run ${rep + 1}: shmkit ${(ours[rep] as number).toFixed(1)} ns/op, Boost ${theirs[rep]?.toFixed(1) ?? '-'} ns/op\n`)
+    process.stderr.write(
+      `    run ${rep + 1}: shmkit ${(ours[rep] as number).toFixed(1)} ns/op, Boost ${theirs[rep]?.toFixed(1) ?? '-'} ns/op\n`,
+    )
   }
   const row: (typeof rows)[number] = { workload, ns_per_op: median(ours), runs: REPETITIONS }
   if (theirs.length > 0) {
@@ -70,7 +76,9 @@ for (const [workload, n, run] of [
   rows.push(row)
   process.stdout.write(JSON.stringify({ ...row, target: 1.0 }) + '\n')
 }
-process.stderr.write('\nworkload                ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ' + REPETITIONS + ' interleaved runs)\n')
+process.stderr.write(
+  '\nworkload                ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ' + REPETITIONS + ' interleaved runs)\n',
+)
 for (const r of rows) {
   process.stderr.write(
     `${r.workload.padEnd(23)} ${r.ns_per_op.toFixed(1).padStart(14)}  ${(r.boost_ns_per_op?.toFixed(1) ?? '-').padStart(13)}  ${(r.ratio?.toFixed(2) ?? '-').padStart(12)}  <= 1.0${r.ratio === undefined ? '' : r.ratio <= 1 ? ' ok' : ' MISSED'}\n`,

@@ -39,7 +39,9 @@ interface Row {
 function emit(row: Row): void {
   process.stdout.write(JSON.stringify(row) + '\n')
   const base = row.boost_ns_per_op !== undefined ? `Boost ${row.boost_ns_per_op.toFixed(1)}` : (row.baseline ?? '')
-  process.stderr.write(`  ${row.workload}: ${row.ns_per_op?.toFixed(1) ?? '-'} ns/op ${base} ratio ${row.ratio?.toFixed(2) ?? '-'}${row.target === undefined ? '' : ` (target ${row.higher_is_better === true ? '>=' : '<='} ${row.target})`}\n`)
+  process.stderr.write(
+    `  ${row.workload}: ${row.ns_per_op?.toFixed(1) ?? '-'} ns/op ${base} ratio ${row.ratio?.toFixed(2) ?? '-'}${row.target === undefined ? '' : ` (target ${row.higher_is_better === true ? '>=' : '<='} ${row.target})`}\n`,
+  )
 }
 function compare(row: Row, boost: number | undefined): Row {
   if (boost !== undefined && row.ns_per_op !== undefined) {
@@ -86,24 +88,25 @@ function shuffled(r: () => number, n: number): Int32Array {
 const vectorN = scale(10_000_000)
 process.stderr.write(`vector of float64, ${vectorN} push, then a sum through .typed\n`)
 // Twice, the first untimed: the timed run measures optimised code, not the interpreter (measured: a cold .typed sum 50-190 ns/element, warm 0.6).
-const vectorRun = (): { push: number; read: number; get: number } => withSegment('vec', 512 << 20, (seg) => {
-  const v = seg.construct('vec', t.vector(t.float64))
-  const push = timeNs(() => {
-    for (let i = 0; i < vectorN; i++) v.push(i)
+const vectorRun = (): { push: number; read: number; get: number } =>
+  withSegment('vec', 512 << 20, (seg) => {
+    const v = seg.construct('vec', t.vector(t.float64))
+    const push = timeNs(() => {
+      for (let i = 0; i < vectorN; i++) v.push(i)
+    })
+    let sum = 0
+    const read = timeNs(() => {
+      const typed = v.typed
+      for (let i = 0; i < vectorN; i++) sum += typed[i] as number
+    })
+    let sumGet = 0
+    const get = timeNs(() => {
+      for (let i = 0; i < vectorN; i++) sumGet += v.get(i) ?? 0
+    })
+    const expect = (vectorN * (vectorN - 1)) / 2
+    if (sum !== expect || sumGet !== expect) throw new Error(`vector sum ${sum} / ${sumGet}, expected ${expect}`)
+    return { push: push / vectorN, read: read / vectorN, get: get / vectorN }
   })
-  let sum = 0
-  const read = timeNs(() => {
-    const typed = v.typed
-    for (let i = 0; i < vectorN; i++) sum += typed[i] as number
-  })
-  let sumGet = 0
-  const get = timeNs(() => {
-    for (let i = 0; i < vectorN; i++) sumGet += v.get(i) ?? 0
-  })
-  const expect = (vectorN * (vectorN - 1)) / 2
-  if (sum !== expect || sumGet !== expect) throw new Error(`vector sum ${sum} / ${sumGet}, expected ${expect}`)
-  return { push: push / vectorN, read: read / vectorN, get: get / vectorN }
-})
 vectorRun()
 const vector = vectorRun()
 const boostPush = await boostContainers('vector_push_back', vectorN)
@@ -120,26 +123,27 @@ const r = lcg()
 const findOrder = shuffled(r, mapN)
 const eraseOrder = shuffled(r, mapN)
 process.stderr.write(`map of ${mapN} key_<i> -> float64: insert, find, erase\n`)
-const mapRun = (): { insert: number; find: number; erase: number; bytesPerEntry: number } => withSegment('map', 512 << 20, (seg) => {
-  const m = seg.construct('map', t.map(t.str(), t.float64))
-  const free0 = seg.freeMemory
-  const insert = timeNs(() => {
-    for (let i = 0; i < mapN; i++) m.set(keys[i] as string, i)
+const mapRun = (): { insert: number; find: number; erase: number; bytesPerEntry: number } =>
+  withSegment('map', 512 << 20, (seg) => {
+    const m = seg.construct('map', t.map(t.str(), t.float64))
+    const free0 = seg.freeMemory
+    const insert = timeNs(() => {
+      for (let i = 0; i < mapN; i++) m.set(keys[i] as string, i)
+    })
+    const bytesPerEntry = (free0 - seg.freeMemory) / mapN
+    let bad = 0
+    const find = timeNs(() => {
+      for (let k = 0; k < mapN; k++) {
+        const i = findOrder[k] as number
+        if (m.get(keys[i] as string) !== i) bad++
+      }
+    })
+    const erase = timeNs(() => {
+      for (let k = 0; k < mapN; k++) m.delete(keys[eraseOrder[k] as number] as string)
+    })
+    if (bad !== 0 || m.size !== 0) throw new Error(`map: ${bad} wrong finds, ${m.size} left`)
+    return { insert: insert / mapN, find: find / mapN, erase: erase / mapN, bytesPerEntry }
   })
-  const bytesPerEntry = (free0 - seg.freeMemory) / mapN
-  let bad = 0
-  const find = timeNs(() => {
-    for (let k = 0; k < mapN; k++) {
-      const i = findOrder[k] as number
-      if (m.get(keys[i] as string) !== i) bad++
-    }
-  })
-  const erase = timeNs(() => {
-    for (let k = 0; k < mapN; k++) m.delete(keys[eraseOrder[k] as number] as string)
-  })
-  if (bad !== 0 || m.size !== 0) throw new Error(`map: ${bad} wrong finds, ${m.size} left`)
-  return { insert: insert / mapN, find: find / mapN, erase: erase / mapN, bytesPerEntry }
-})
 mapRun()
 const ours = mapRun()
 const jsRun = (): { insert: number; find: number; erase: number } => {
@@ -169,7 +173,14 @@ emit(compare({ workload: 'umap insert', ops: mapN, ns_per_op: ours.insert, targe
 emit(compare({ workload: 'umap erase', ops: mapN, ns_per_op: ours.erase, target: 1.5 }, umap?.erase_ns))
 emit(compare({ workload: 'map (tree) find', ops: mapN, ns_per_op: ours.find }, tree?.find_ns))
 for (const phase of ['find', 'insert', 'erase'] as const) {
-  emit({ workload: `vs JS Map ${phase}`, ops: mapN, ns_per_op: ours[phase], baseline: 'JS Map (in-process)', baseline_ns_per_op: js[phase], ratio: ours[phase] / js[phase] })
+  emit({
+    workload: `vs JS Map ${phase}`,
+    ops: mapN,
+    ns_per_op: ours[phase],
+    baseline: 'JS Map (in-process)',
+    baseline_ns_per_op: js[phase],
+    ratio: ours[phase] / js[phase],
+  })
 }
 emit({ workload: 'map bytes per entry', ops: mapN, bytes_per_entry: Number(ours.bytesPerEntry.toFixed(1)) })
 
@@ -209,8 +220,24 @@ try {
     if (bad !== 0) throw new Error('map: wrong gets')
     return { put: put / lmdbN, get: get / lmdbN }
   })
-  emit({ workload: 'vs lmdb-js get', ops: lmdbN, ns_per_op: shm.get, baseline: 'lmdb-js', baseline_ns_per_op: lmdbGet / lmdbN, ratio: shm.get / (lmdbGet / lmdbN), target: 0.5 })
-  emit({ workload: 'vs lmdb-js put', ops: lmdbN, ns_per_op: shm.put, baseline: 'lmdb-js', baseline_ns_per_op: lmdbPut / lmdbN, ratio: shm.put / (lmdbPut / lmdbN), target: 1.0 })
+  emit({
+    workload: 'vs lmdb-js get',
+    ops: lmdbN,
+    ns_per_op: shm.get,
+    baseline: 'lmdb-js',
+    baseline_ns_per_op: lmdbGet / lmdbN,
+    ratio: shm.get / (lmdbGet / lmdbN),
+    target: 0.5,
+  })
+  emit({
+    workload: 'vs lmdb-js put',
+    ops: lmdbN,
+    ns_per_op: shm.put,
+    baseline: 'lmdb-js',
+    baseline_ns_per_op: lmdbPut / lmdbN,
+    ratio: shm.put / (lmdbPut / lmdbN),
+    target: 1.0,
+  })
 
   // ---- 4 processes, 90 % get / 10 % set -------------------------------------
   const mixKeys = scale(200_000)
@@ -220,10 +247,16 @@ try {
       [0, 1, 2, 3].map(
         (id) =>
           new Promise<number>((resolve, reject) => {
-            const p = spawn(process.execPath, [...process.execArgv, child, kind, target, String(id), String(MIX_SECONDS), String(mixKeys)], { stdio: ['ignore', 'pipe', 'inherit'] })
+            const p = spawn(
+              process.execPath,
+              [...process.execArgv, child, kind, target, String(id), String(MIX_SECONDS), String(mixKeys)],
+              { stdio: ['ignore', 'pipe', 'inherit'] },
+            )
             let out = ''
             p.stdout.on('data', (d: Buffer) => (out += d.toString()))
-            p.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { ops: number }).ops) : reject(new Error(`${kind} mix child ${id} exited ${code}`))))
+            p.on('exit', (code) =>
+              code === 0 ? resolve((JSON.parse(out) as { ops: number }).ops) : reject(new Error(`${kind} mix child ${id} exited ${code}`)),
+            )
           }),
       ),
     )
@@ -243,7 +276,16 @@ try {
     const m = seg.construct('map', t.map(t.str(), t.float64))
     for (let i = 0; i < mixKeys; i++) m.set(keys[i] as string, i)
     const shmOps = await mix('shmkit', mixSeg)
-    emit({ workload: 'vs lmdb-js 4-process 90/10 mix', ops: Math.round(shmOps * MIX_SECONDS), ops_per_s: Math.round(shmOps), baseline: 'lmdb-js', baseline_ops_per_s: Math.round(lmdbOps), ratio: shmOps / lmdbOps, target: 1.0, higher_is_better: true })
+    emit({
+      workload: 'vs lmdb-js 4-process 90/10 mix',
+      ops: Math.round(shmOps * MIX_SECONDS),
+      ops_per_s: Math.round(shmOps),
+      baseline: 'lmdb-js',
+      baseline_ops_per_s: Math.round(lmdbOps),
+      ratio: shmOps / lmdbOps,
+      target: 1.0,
+      higher_is_better: true,
+    })
   } finally {
     seg.close()
     ManagedSharedMemory.remove(mixSeg)

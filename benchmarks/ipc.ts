@@ -12,12 +12,25 @@
 import { laneChecksum, stampedChecksum } from './lib/checksum.js'
 import { BOOST_TRANSPORT, measureBoostIpc } from './lib/boost-ipc.js'
 import { startChannel } from './lib/ipc-channel.js'
-import { budgetFor, formatRate, formatSize, makePayload, measurement, measureRounds, PAYLOAD_SIZES, stamp, type Budget, type Measurement } from './lib/ipc-plan.js'
+import {
+  budgetFor,
+  formatRate,
+  formatSize,
+  makePayload,
+  measurement,
+  measureRounds,
+  PAYLOAD_SIZES,
+  stamp,
+  type Budget,
+  type Measurement,
+} from './lib/ipc-plan.js'
 import { startShmkit } from './lib/ipc-shmkit.js'
 import { startSocket, type AsyncSession } from './lib/ipc-socket.js'
 
 const quick = process.env.SHMKIT_BENCH_QUICK === '1'
-const sizes = (process.env.SHMKIT_BENCH_IPC_SIZES?.split(',').map(Number) ?? [...PAYLOAD_SIZES]).filter((n) => Number.isSafeInteger(n) && n > 0 && n % 8 === 0)
+const sizes = (process.env.SHMKIT_BENCH_IPC_SIZES?.split(',').map(Number) ?? [...PAYLOAD_SIZES]).filter(
+  (n) => Number.isSafeInteger(n) && n > 0 && n % 8 === 0,
+)
 
 const Transport = {
   SHMKIT: 'shmkit',
@@ -53,7 +66,8 @@ async function measureCopy(payloadBytes: number, budget: Budget, withChecksum: b
     for (const end = round + n; round < end; round++) {
       stamp(payload, round + 1)
       payload.copy(target)
-      if (withChecksum && laneChecksum(target) !== stampedChecksum(checksum, round + 1)) throw new Error('in-process copy: checksum mismatch')
+      if (withChecksum && laneChecksum(target) !== stampedChecksum(checksum, round + 1))
+        throw new Error('in-process copy: checksum mismatch')
     }
     return seconds() - start
   })
@@ -75,7 +89,12 @@ async function measureShmkit(payloadBytes: number, budget: Budget): Promise<Meas
   }
 }
 
-async function measureAsync(transport: string, open: (payloadBytes: number) => Promise<AsyncSession>, payloadBytes: number, budget: Budget): Promise<Measurement> {
+async function measureAsync(
+  transport: string,
+  open: (payloadBytes: number) => Promise<AsyncSession>,
+  payloadBytes: number,
+  budget: Budget,
+): Promise<Measurement> {
   const session = await open(payloadBytes)
   try {
     const deadline = seconds() + budget.deadlineSeconds

@@ -22,7 +22,15 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { MessageQueue } from '@shmkit/named-store'
 import { runBoostSync } from './lib/boost-sync.js'
-import { channelLatency, channelThroughput, ipcLatency, queueLatency, queueThroughput, socketLatency, type LatencyResult } from './lib/channel-bench.js'
+import {
+  channelLatency,
+  channelThroughput,
+  ipcLatency,
+  queueLatency,
+  queueThroughput,
+  socketLatency,
+  type LatencyResult,
+} from './lib/channel-bench.js'
 import { startChannel } from './lib/ipc-channel.js'
 import { budgetFor, measureRounds } from './lib/ipc-plan.js'
 import { startSocket, type AsyncSession } from './lib/ipc-socket.js'
@@ -179,7 +187,9 @@ async function main(): Promise<void> {
       ns_per_op: (tp.seconds * 1e9) / n,
       mb_per_s: mbPerS,
       messages_per_s: n / tp.seconds,
-      ...(boostMb === undefined ? {} : { boost_mb_per_s: boostMb, boost_ns_per_op: boost?.ns_per_op, ratio: mbPerS / boostMb, target: 1, higher_is_better: true }),
+      ...(boostMb === undefined
+        ? {}
+        : { boost_mb_per_s: boostMb, boost_ns_per_op: boost?.ns_per_op, ratio: mbPerS / boostMb, target: 1, higher_is_better: true }),
       bad: tp.bad,
     })
   }
@@ -249,7 +259,9 @@ async function channelRows(): Promise<void> {
         ns_per_op: m.nsPerOp,
         mb_per_s: m.mbPerS,
         ...(m.bad === undefined ? {} : { bad: m.bad }),
-        ...(m === channel ? { ratios: Object.fromEntries(measured.filter((o) => o !== m).map((o) => [o.transport, m.mbPerS / o.mbPerS])) } : {}),
+        ...(m === channel
+          ? { ratios: Object.fromEntries(measured.filter((o) => o !== m).map((o) => [o.transport, m.mbPerS / o.mbPerS])) }
+          : {}),
       })
     }
   }

@@ -248,7 +248,9 @@ emit({ workload: 'million_construct', ops: millionN, ns_per_op: million.construc
 emit({ workload: 'million_find', ops: millionN, ns_per_op: million.find, runs: 1, extra: { bytes_per_name: million.bytesPerName } })
 
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined ? '-' : n.toFixed(digits))
-process.stderr.write(`\nworkload             ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ${REPETITIONS} interleaved runs)\n`)
+process.stderr.write(
+  `\nworkload             ns/op (shmkit)  ns/op (Boost)  shmkit/Boost  target   (medians of ${REPETITIONS} interleaved runs)\n`,
+)
 for (const row of rows) {
   const ok = row.ratio === undefined || row.target === undefined ? '' : row.ratio <= row.target ? ' ok' : ' MISSED'
   process.stderr.write(

@@ -16,7 +16,16 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { renderBarChart } from './lib/chart.js'
-import { boostChart, ipcChart, parseResultLine, renderMarkdownTable, renderTextTable, targetMet, type BenchOutcome, type ResultRow } from './lib/report-model.js'
+import {
+  boostChart,
+  ipcChart,
+  parseResultLine,
+  renderMarkdownTable,
+  renderTextTable,
+  targetMet,
+  type BenchOutcome,
+  type ResultRow,
+} from './lib/report-model.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..')
@@ -50,7 +59,11 @@ function runBench(name: string, file: string, index: number): Promise<BenchOutco
   note(`${header}: running ${relative(repoRoot, path)} (at most ${timeLimitSeconds} s)`)
   const started = performance.now()
   // Same runtime as this process: tsx's loader travels in execArgv.
-  const child = spawn(process.execPath, [...process.execArgv, path], { stdio: ['ignore', 'pipe', 'inherit'], cwd: repoRoot, env: process.env })
+  const child = spawn(process.execPath, [...process.execArgv, path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: repoRoot,
+    env: process.env,
+  })
   const rows: ResultRow[] = []
   createInterface({ input: child.stdout }).on('line', (line) => {
     const row = parseResultLine(name, line)
@@ -58,7 +71,10 @@ function runBench(name: string, file: string, index: number): Promise<BenchOutco
     else rows.push(row)
   })
   // A heartbeat for benchmarks that print no progress of their own.
-  const heartbeat = setInterval(() => note(`${header}: still running, ${Math.round((performance.now() - started) / 1000)} s, ${rows.length} results so far`), 30_000)
+  const heartbeat = setInterval(
+    () => note(`${header}: still running, ${Math.round((performance.now() - started) / 1000)} s, ${rows.length} results so far`),
+    30_000,
+  )
   let timedOut = false
   const limit = setTimeout(() => {
     timedOut = true
@@ -98,7 +114,22 @@ const generatedAt = new Date().toISOString()
 mkdirSync(outDir, { recursive: true })
 writeFileSync(
   join(outDir, 'results.json'),
-  JSON.stringify({ generated_at: generatedAt, quick, machine, benches: outcomes.map(({ name, status, seconds, note: why, rows: r }) => ({ name, status, seconds, ...(why === undefined ? {} : { note: why }), rows: r })) }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      generated_at: generatedAt,
+      quick,
+      machine,
+      benches: outcomes.map(({ name, status, seconds, note: why, rows: r }) => ({
+        name,
+        status,
+        seconds,
+        ...(why === undefined ? {} : { note: why }),
+        rows: r,
+      })),
+    },
+    null,
+    2,
+  ) + '\n',
 )
 
 const charts: { file: string; alt: string }[] = []
@@ -135,5 +166,7 @@ process.stdout.write(renderTextTable(rows))
 const missed = rows.filter((r) => targetMet(r) === false)
 process.stdout.write(`\n${rows.filter((r) => targetMet(r) !== undefined).length - missed.length} targets met, ${missed.length} missed`)
 process.stdout.write(skipped.length === 0 ? '\n' : `; not run or failed: ${skipped.map((o) => `${o.name} (${o.status})`).join(', ')}\n`)
-process.stdout.write(`wrote ${['results.json', 'results.md', ...charts.map((c) => c.file)].map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}\n`)
+process.stdout.write(
+  `wrote ${['results.json', 'results.md', ...charts.map((c) => c.file)].map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}\n`,
+)
 if (outcomes.some((o) => o.status === 'failed' || o.status === 'timed out')) process.exitCode = 1

@@ -66,13 +66,19 @@ async function child(workload: string, name: string, n: number): Promise<void> {
 }
 
 /** Times the parent side of a two-process workload from "go" to the child's exit. */
-async function twoProcess(workload: string, n: number, parent: (s: ReturnType<typeof SyncState.view>) => void | Promise<void>): Promise<number> {
+async function twoProcess(
+  workload: string,
+  n: number,
+  parent: (s: ReturnType<typeof SyncState.view>) => void | Promise<void>,
+): Promise<number> {
   const name = `shmkit-bench-sync-${process.pid}`
   ManagedSharedMemory.remove(name)
   const seg = ManagedSharedMemory.create(name, 1 << 20)
   try {
     const s = seg.construct('sync', SyncState)
-    const kid = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', workload, name, String(n)], { stdio: 'inherit' })
+    const kid = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', workload, name, String(n)], {
+      stdio: 'inherit',
+    })
     const exited = new Promise<number | null>((resolve) => kid.on('close', resolve))
     while (s.ready === 0) await new Promise((r) => setTimeout(r, 1))
     const started = performance.now()
@@ -113,7 +119,9 @@ async function compared(workload: string, n: number, target: number, ours: () =>
     row.boost_ns_per_op = theirs
     row.ratio = ns / theirs
   }
-  process.stderr.write(`  ${workload}: ${ns.toFixed(1)} ns/op${theirs === undefined ? '' : ` (Boost ${theirs.toFixed(1)}, ratio ${(ns / theirs).toFixed(2)})`}\n`)
+  process.stderr.write(
+    `  ${workload}: ${ns.toFixed(1)} ns/op${theirs === undefined ? '' : ` (Boost ${theirs.toFixed(1)}, ratio ${(ns / theirs).toFixed(2)})`}\n`,
+  )
   emit(row)
 }
 
@@ -197,7 +205,9 @@ async function main(): Promise<void> {
   ] as const) {
     const a = percentile(asyncTimes, p)
     const b = percentile(syncTimes, p)
-    process.stderr.write(`  semaphore round trip ${label}: async ${a.toFixed(0)} ns, sync ${b.toFixed(0)} ns, overhead ${(a - b).toFixed(0)} ns\n`)
+    process.stderr.write(
+      `  semaphore round trip ${label}: async ${a.toFixed(0)} ns, sync ${b.toFixed(0)} ns, overhead ${(a - b).toFixed(0)} ns\n`,
+    )
     emit({ workload: `sem_waitAsync_overhead_${label}`, ops: pingN, ns_per_op: a - b, async_ns: a, sync_ns: b })
   }
 
@@ -231,8 +241,18 @@ async function main(): Promise<void> {
       await Promise.all(waits)
       lags.sort((a, b) => a - b)
       const p99 = percentile(lags, 0.99)
-      process.stderr.write(`  event-loop lag with 1,000 pending async waits: p50 ${percentile(lags, 0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms\n`)
-      emit({ workload: 'event_loop_lag_p99_1000_waits', ops: lags.length, ns_per_op: p99 * 1e6, lag_ms_p99: p99, lag_ms_p50: percentile(lags, 0.5), target_ms: 2, met: p99 <= 2 })
+      process.stderr.write(
+        `  event-loop lag with 1,000 pending async waits: p50 ${percentile(lags, 0.5).toFixed(3)} ms, p99 ${p99.toFixed(3)} ms\n`,
+      )
+      emit({
+        workload: 'event_loop_lag_p99_1000_waits',
+        ops: lags.length,
+        ns_per_op: p99 * 1e6,
+        lag_ms_p99: p99,
+        lag_ms_p50: percentile(lags, 0.5),
+        target_ms: 2,
+        met: p99 <= 2,
+      })
     } finally {
       seg.close()
       ManagedSharedMemory.remove(name)

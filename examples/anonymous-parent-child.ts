@@ -19,7 +19,9 @@ if (process.argv[2] === 'child') {
   using region = new MappedRegion(mem)
   const bytes = new Uint8Array(region.buffer)
   bytes.fill(1)
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child'], { stdio: ['inherit', 'inherit', 'inherit', mem.fd] })
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child'], {
+    stdio: ['inherit', 'inherit', 'inherit', mem.fd],
+  })
   const ok = r.status === 0 && bytes[0] === 2
   console.log(`parent: the child's write ${bytes[0] === 2 ? 'came back' : 'is MISSING'}`)
   process.exit(ok ? 0 : 1)

@@ -37,7 +37,9 @@ if (role === 'subscriber') {
   try {
     using channel = ZeroCopyChannel.create(name, { slotCount: 4, slotSize: FRAME_BYTES })
     const children = ['fast', 'slow'].map((s) =>
-      spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'subscriber', name, s], { stdio: ['ignore', 'pipe', 'inherit'] }),
+      spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'subscriber', name, s], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
     )
     const exits = children.map((c) => {
       c.stdout?.on('data', (d: Buffer) => process.stdout.write(d.toString().replace('ready\n', '')))

@@ -57,10 +57,18 @@ if (role === 'child') {
     }
     check(counter === CHILDREN * ADDS_PER_CHILD, `counter = ${counter} (${CHILDREN} children x ${ADDS_PER_CHILD} atomic adds)`)
     check(stats?.requests === CHILDREN, `stats.requests = ${stats?.requests}`)
-    check(samples.every((v, i) => v === i * 1.5), `samples = [${samples.join(', ')}]`)
-    const childNames = [...seg.names()].map((n) => n.name).filter((n) => n.startsWith('child-')).sort()
+    check(
+      samples.every((v, i) => v === i * 1.5),
+      `samples = [${samples.join(', ')}]`,
+    )
+    const childNames = [...seg.names()]
+      .map((n) => n.name)
+      .filter((n) => n.startsWith('child-'))
+      .sort()
     check(childNames.length === CHILDREN, `children's own objects: ${childNames.join(', ')}`)
-    console.log(`\nsegment "${name}": ${seg.size} bytes, ${seg.numNamedObjects} named objects, ${seg.size - seg.freeMemory} used, ${seg.freeMemory} free`)
+    console.log(
+      `\nsegment "${name}": ${seg.size} bytes, ${seg.numNamedObjects} named objects, ${seg.size - seg.freeMemory} used, ${seg.freeMemory} free`,
+    )
     for (const info of seg.names()) console.log(`  ${info.name.padEnd(10)} ${info.type.padEnd(60)} offset ${info.offset}`)
     for (const info of seg.names()) seg.destroy(info.name)
     check(seg.allMemoryDeallocated(), 'after destroying everything, all memory is deallocated')

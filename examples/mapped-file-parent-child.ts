@@ -27,7 +27,8 @@ if (role === 'child') {
     using region = new MappedRegion(mapping)
     new Uint8Array(region.buffer).fill(1)
     region.flush() // the child's plain read must see it on disk
-    status = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', file], { stdio: 'inherit' }).status ?? 1
+    status =
+      spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', file], { stdio: 'inherit' }).status ?? 1
   } finally {
     FileMapping.remove(file)
   }

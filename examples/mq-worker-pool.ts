@@ -46,7 +46,9 @@ if (role === 'worker') {
     using jobs = MessageQueue.create(jobsQueue, { maxMessages: 16, maxMessageSize: 8 })
     using results = MessageQueue.create(resultsQueue, { maxMessages: 16, maxMessageSize: 24 })
     const workers = Array.from({ length: WORKERS }, () =>
-      spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'worker', jobsQueue, resultsQueue], { stdio: ['ignore', 'inherit', 'inherit'] }),
+      spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'worker', jobsQueue, resultsQueue], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
     )
     const exits = workers.map((w) => new Promise<number | null>((resolve) => w.on('exit', (code) => resolve(code))))
     // Feed jobs without blocking: sendAsync waits (asynchronously) while the queue is full.
@@ -69,7 +71,9 @@ if (role === 'worker') {
     const codes = await Promise.all(exits)
     let wrong = 0
     for (let id = 0; id < JOBS; id++) if (answers.get(id) !== work(1000 + id)) wrong++
-    console.log(`parent: ${answers.size} results, ${wrong} wrong, from ${byWorker.size} workers (${[...byWorker.values()].join(', ')} jobs each)`)
+    console.log(
+      `parent: ${answers.size} results, ${wrong} wrong, from ${byWorker.size} workers (${[...byWorker.values()].join(', ')} jobs each)`,
+    )
     status = wrong === 0 && codes.every((c) => c === 0) && jobs.numMessages === 0 && results.numMessages === 0 ? 0 : 1
   } finally {
     MessageQueue.remove(jobsQueue)

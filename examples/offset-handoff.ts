@@ -21,7 +21,9 @@ if (role === 'child') {
   let ok = false
   try {
     const msg = seg.anonymous(Message, { id: 42, text: 'hello through an offset', reply: '' })
-    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', segName, String(msg.offset)], { stdio: 'inherit' })
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', segName, String(msg.offset)], {
+      stdio: 'inherit',
+    })
     console.log(`offset ${msg.offset} -> ${msg.reply}`)
     ok = r.status === 0 && msg.reply.includes('#42')
     seg.destroyPtr(msg)

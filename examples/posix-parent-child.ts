@@ -26,7 +26,8 @@ if (role === 'child') {
     shm.truncate(1000)
     using region = new MappedRegion(shm)
     new Uint8Array(region.buffer).fill(1)
-    status = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', segment], { stdio: 'inherit' }).status ?? 1
+    status =
+      spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', segment], { stdio: 'inherit' }).status ?? 1
   } finally {
     SharedMemoryObject.remove(segment)
   }

@@ -27,7 +27,9 @@ if (process.platform !== 'win32') {
   try {
     seg.construct('visits', t.uint32, 0)
     const self = fileURLToPath(import.meta.url)
-    const statuses = [0, 1].map(() => spawnSync(process.execPath, [...process.execArgv, self, 'child', segment], { stdio: 'inherit' }).status)
+    const statuses = [0, 1].map(
+      () => spawnSync(process.execPath, [...process.execArgv, self, 'child', segment], { stdio: 'inherit' }).status,
+    )
     const visits = seg.find('visits', t.uint32)?.value
     const children = [...seg.names()].filter((n) => n.name.startsWith('child-')).length
     console.log(`visits = ${visits}, objects made by children = ${children}`)

@@ -39,7 +39,8 @@ const workspaceBin = (entry: string): boolean => resolve(entry).startsWith(root)
 const cleanEnv = (): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key.startsWith('npm_') || key.startsWith('PNPM_') || key.startsWith('TAP')) continue
+    if (key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key.startsWith('npm_') || key.startsWith('PNPM_') || key.startsWith('TAP'))
+      continue
     env[key] = value
   }
   env.PATH = (process.env.PATH ?? '')
@@ -216,7 +217,11 @@ async function checkResolutions(t: Test, project: string, script: string, names:
   t.ok(entries.length > names.length, `${entries.length} modules resolved`)
   const outside = entries.filter(([, path]) => !path.startsWith(`${project}/`))
   t.same(outside, [], 'every module resolves inside the temporary project, none from the workspace')
-  for (const name of ['koffi', 'zod']) t.ok(entries.some(([label]) => label.endsWith(`-> ${name}`)), `${name} was resolved and checked`)
+  for (const name of ['koffi', 'zod'])
+    t.ok(
+      entries.some(([label]) => label.endsWith(`-> ${name}`)),
+      `${name} was resolved and checked`,
+    )
 }
 
 const npmInstall = (dir: string): Promise<string> =>
@@ -278,11 +283,14 @@ t.test('pnpm workspace: an app depending on named-store and cli', async (t) => {
 // require() of an ES module works without a flag from Node 20.19 and 22.12 (process.features
 // .require_module); on older lines a CommonJS project must use import() instead.
 const requireEsm = (process.features as unknown as Record<string, unknown>).require_module === true
-t.test('CommonJS project: require() of every package', { skip: requireEsm ? false : `require(esm) is off in Node ${process.version}` }, async (t) => {
-  const name = segmentName()
-  writeFileSync(
-    join(cjsProject, 'quickstart.cjs'),
-    `const { ManagedSharedMemory, t, ShmError } = require('@shmkit/named-store')
+t.test(
+  'CommonJS project: require() of every package',
+  { skip: requireEsm ? false : `require(esm) is off in Node ${process.version}` },
+  async (t) => {
+    const name = segmentName()
+    writeFileSync(
+      join(cjsProject, 'quickstart.cjs'),
+      `const { ManagedSharedMemory, t, ShmError } = require('@shmkit/named-store')
 const { RbTreeBestFit } = require('@shmkit/allocator')
 const { SharedMemoryObject } = require('@shmkit/ffi-shm')
 const errors = require('@shmkit/errors')
@@ -301,21 +309,22 @@ console.log(JSON.stringify({
 other.close(); seg.close()
 ManagedSharedMemory.remove(process.argv[2])
 `,
-  )
-  const report = JSON.parse(await mustRun(process.execPath, ['quickstart.cjs', name], cjsProject)) as {
-    value: number
-    code: string
-    kinds: unknown[]
-    resolved: string[]
-  }
-  t.equal(report.value, 42, 'a write through one handle is seen through the other')
-  t.equal(report.code, 'ETYPE')
-  t.same(report.kinds, ['function', 'function', 'function', true], 'every package loads through require()')
-  t.ok(
-    report.resolved.every((path) => path.startsWith(`${cjsProject}/`)),
-    `require.resolve stays in the project: ${report.resolved.join(', ')}`,
-  )
-})
+    )
+    const report = JSON.parse(await mustRun(process.execPath, ['quickstart.cjs', name], cjsProject)) as {
+      value: number
+      code: string
+      kinds: unknown[]
+      resolved: string[]
+    }
+    t.equal(report.value, 42, 'a write through one handle is seen through the other')
+    t.equal(report.code, 'ETYPE')
+    t.same(report.kinds, ['function', 'function', 'function', true], 'every package loads through require()')
+    t.ok(
+      report.resolved.every((path) => path.startsWith(`${cjsProject}/`)),
+      `require.resolve stays in the project: ${report.resolved.join(', ')}`,
+    )
+  },
+)
 
 // ---- TypeScript: the README's examples against the installed declarations ------------------
 
@@ -356,7 +365,11 @@ t.test('TypeScript project: README examples type-check with nodenext and bundler
   }
   for (const [kind, compilerOptions] of Object.entries(configs)) {
     writeJson(join(tsProject, `tsconfig.${kind}.json`), { compilerOptions, include: ['src'] })
-    const result = await run(process.execPath, [join(tsProject, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${kind}.json`, '--listFiles'], tsProject)
+    const result = await run(
+      process.execPath,
+      [join(tsProject, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${kind}.json`, '--listFiles'],
+      tsProject,
+    )
     const errors = result.stdout.split('\n').filter((line) => /error TS\d+/.test(line))
     t.same(errors, [], `${kind}: no type errors`)
     t.equal(result.code, 0, `${kind}: tsc exits 0`)

@@ -50,9 +50,26 @@ export async function measureBoostIpc(payloadBytes: number, budget: Budget): Pro
     timeout: budget.deadlineSeconds * 1000,
     killSignal: 'SIGKILL',
   })
-  const line = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { rounds?: unknown; seconds?: unknown; ns_per_op?: unknown; mb_per_s?: unknown }
-  if (typeof line.rounds !== 'number' || typeof line.seconds !== 'number' || typeof line.ns_per_op !== 'number' || typeof line.mb_per_s !== 'number') {
+  const line = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    rounds?: unknown
+    seconds?: unknown
+    ns_per_op?: unknown
+    mb_per_s?: unknown
+  }
+  if (
+    typeof line.rounds !== 'number' ||
+    typeof line.seconds !== 'number' ||
+    typeof line.ns_per_op !== 'number' ||
+    typeof line.mb_per_s !== 'number'
+  ) {
     throw new Error(`boost_ipc printed no result: ${stdout}`)
   }
-  return { transport: BOOST_TRANSPORT, payloadBytes, rounds: line.rounds, seconds: line.seconds, nsPerOp: line.ns_per_op, mbPerS: line.mb_per_s }
+  return {
+    transport: BOOST_TRANSPORT,
+    payloadBytes,
+    rounds: line.rounds,
+    seconds: line.seconds,
+    nsPerOp: line.ns_per_op,
+    mbPerS: line.mb_per_s,
+  }
 }

@@ -61,7 +61,9 @@ export function renderBarChart(chart: BarChart): string {
       legendX = plotLeft
       legendY += LEGEND_ROW
     }
-    legend.push(`<rect x="${legendX}" y="${legendY}" width="12" height="12" fill="${colour(name)}"/><text class="legend" x="${legendX + 17}" y="${legendY + 10}">${escapeXml(name)}</text>`)
+    legend.push(
+      `<rect x="${legendX}" y="${legendY}" width="12" height="12" fill="${colour(name)}"/><text class="legend" x="${legendX + 17}" y="${legendY + 10}">${escapeXml(name)}</text>`,
+    )
     legendX += entryWidth
   }
   const top = legendY + LEGEND_ROW + 10
@@ -70,14 +72,18 @@ export function renderBarChart(chart: BarChart): string {
   let y = top
   for (const group of chart.groups) {
     const groupHeight = group.bars.length * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
-    parts.push(`<text class="group" x="${plotLeft - 10}" y="${round(y + groupHeight / 2 + 5)}" text-anchor="end">${escapeXml(group.label)}</text>`)
+    parts.push(
+      `<text class="group" x="${plotLeft - 10}" y="${round(y + groupHeight / 2 + 5)}" text-anchor="end">${escapeXml(group.label)}</text>`,
+    )
     for (const bar of group.bars) {
       const width = Math.max(1, x(bar.value) - plotLeft)
       parts.push(
         `<rect class="bar" x="${plotLeft}" y="${y}" width="${round(width)}" height="${BAR_HEIGHT}" fill="${colour(bar.series)}">` +
           `<title>${escapeXml(`${group.label}, ${bar.series}: ${formatValue(bar.value)} ${chart.unit}`)}</title></rect>`,
       )
-      parts.push(`<text class="value" x="${round(plotLeft + width + 5)}" y="${y + BAR_HEIGHT - 5}">${escapeXml(`${formatValue(bar.value)} ${chart.unit}`)}</text>`)
+      parts.push(
+        `<text class="value" x="${round(plotLeft + width + 5)}" y="${y + BAR_HEIGHT - 5}">${escapeXml(`${formatValue(bar.value)} ${chart.unit}`)}</text>`,
+      )
       y += BAR_HEIGHT + BAR_GAP
     }
     y += GROUP_GAP - BAR_GAP
@@ -96,7 +102,9 @@ export function renderBarChart(chart: BarChart): string {
     '<style>.grid{stroke:#e5e7eb}.tick,.value{fill:#374151}.group{fill:#111827;font-weight:600}.title{font-size:16px;font-weight:700}.subtitle{fill:#6b7280}</style>',
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text class="title" x="10" y="20">${escapeXml(chart.title)}</text>`,
-    chart.subtitle === undefined ? '' : `<text class="subtitle" x="${WIDTH - 10}" y="20" text-anchor="end">${escapeXml(chart.subtitle)}</text>`,
+    chart.subtitle === undefined
+      ? ''
+      : `<text class="subtitle" x="${WIDTH - 10}" y="20" text-anchor="end">${escapeXml(chart.subtitle)}</text>`,
     ...grid,
     ...legend,
     ...parts,

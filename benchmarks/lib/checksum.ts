@@ -21,7 +21,8 @@ export function laneChecksum(bytes: Uint8Array): bigint {
 
 /** The same checksum computed word by word with BigInt: the reference the fast one is tested against. */
 export function laneChecksumReference(bytes: Uint8Array): bigint {
-  if (bytes.byteLength % 8 !== 0) throw new RangeError(`laneChecksumReference: ${bytes.byteLength} bytes is not a whole number of 8-byte words`)
+  if (bytes.byteLength % 8 !== 0)
+    throw new RangeError(`laneChecksumReference: ${bytes.byteLength} bytes is not a whole number of 8-byte words`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let low = 0n
   let high = 0n

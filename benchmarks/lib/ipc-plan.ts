@@ -41,7 +41,10 @@ export function budgetFor(payloadBytes: number, quick: boolean): Budget {
  * target; only that one is reported, so start-up and calibration never
  * count.
  */
-export async function measureRounds(budget: Budget, runRounds: (rounds: number) => Promise<number> | number): Promise<{ rounds: number; seconds: number }> {
+export async function measureRounds(
+  budget: Budget,
+  runRounds: (rounds: number) => Promise<number> | number,
+): Promise<{ rounds: number; seconds: number }> {
   await runRounds(budget.warmupRounds)
   let batch = 1
   for (;;) {

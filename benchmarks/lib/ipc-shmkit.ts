@@ -55,7 +55,14 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
   if (control === undefined || slots.some((s) => s === undefined)) throw new Error(`segment ${name} lacks the benchmark's objects`)
   const object = SharedMemoryObject.open(name)
   try {
-    return { control: control.typed, controlOffset: control.offset, slots: slots as Uint8Array[], region: new MappedRegion(object), spins: MAX_SPINS, waits: 0 }
+    return {
+      control: control.typed,
+      controlOffset: control.offset,
+      slots: slots as Uint8Array[],
+      region: new MappedRegion(object),
+      spins: MAX_SPINS,
+      waits: 0,
+    }
   } finally {
     // The mapping keeps the object alive; the descriptor is not needed any more.
     object.close()
@@ -67,7 +74,15 @@ function mapSegment(segment: ManagedSharedMemory, name: string): Mapping {
  * sleeping on the word. Bounded by `deadline` (performance.now() ms) and by
  * the peer staying alive.
  */
-function waitWhile(m: Mapping, index: number, sleepingFlag: number, busy: (value: number) => boolean, deadline: number, peerPid: number, what: string): number {
+function waitWhile(
+  m: Mapping,
+  index: number,
+  sleepingFlag: number,
+  busy: (value: number) => boolean,
+  deadline: number,
+  peerPid: number,
+  what: string,
+): number {
   const control = m.control
   if (++m.waits % PROBE_EVERY === 0) m.spins = MAX_SPINS
   for (let spin = 0; spin < m.spins; spin++) {
@@ -175,7 +190,15 @@ export function shmkitChild(name: string, payloadBytes: number, parentPid: numbe
   const deadline = performance.now() + 30 * 60 * 1000
   try {
     for (let round = 0; ; round++) {
-      const written = waitWhile(m, Control.WRITTEN, Control.CHILD_SLEEPING, (w) => w <= round && Atomics.load(m.control, Control.STOP) === 0, deadline, parentPid, 'for a payload')
+      const written = waitWhile(
+        m,
+        Control.WRITTEN,
+        Control.CHILD_SLEEPING,
+        (w) => w <= round && Atomics.load(m.control, Control.STOP) === 0,
+        deadline,
+        parentPid,
+        'for a payload',
+      )
       if (written <= round) return // STOP
       const slot = round % WINDOW
       const sum = laneChecksum(m.slots[slot] as Uint8Array)

@@ -38,7 +38,11 @@ export async function startSocket(payloadBytes: number): Promise<AsyncSession> {
   }
   let socket: Socket
   try {
-    socket = await withDeadline(unlessChildDies(child, new Promise<Socket>((resolve) => server.once('connection', resolve)), 'socket'), 60, 'socket: waiting for the child to connect')
+    socket = await withDeadline(
+      unlessChildDies(child, new Promise<Socket>((resolve) => server.once('connection', resolve)), 'socket'),
+      60,
+      'socket: waiting for the child to connect',
+    )
   } catch (e) {
     child.kill('SIGKILL')
     cleanup()

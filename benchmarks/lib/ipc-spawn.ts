@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url'
  * does: under tsx (its loader is in execArgv) from the .ts sources, or with
  * plain node from the compiled .js.
  */
-export function spawnPeer(transport: string, args: string[], options: { stdio?: StdioOptions; serialization?: 'json' | 'advanced' } = {}): ChildProcess {
+export function spawnPeer(
+  transport: string,
+  args: string[],
+  options: { stdio?: StdioOptions; serialization?: 'json' | 'advanced' } = {},
+): ChildProcess {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
   const script = fileURLToPath(new URL(`./ipc-child${extension}`, import.meta.url))
   return spawn(process.execPath, [...process.execArgv, script, transport, ...args], {
@@ -30,7 +34,8 @@ export function reap(child: ChildProcess, ms = 5000): Promise<void> {
 /** Rejects when the child exits before `promise` settles, so a crashed peer is an error, not a hang. */
 export function unlessChildDies<T>(child: ChildProcess, promise: Promise<T>, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onExit = (code: number | null, signal: string | null): void => reject(new Error(`${what}: the child exited (${signal ?? code}) before finishing`))
+    const onExit = (code: number | null, signal: string | null): void =>
+      reject(new Error(`${what}: the child exited (${signal ?? code}) before finishing`))
     child.once('exit', onExit)
     promise.then(
       (value) => {

@@ -88,7 +88,16 @@ function tableLines(rows: ResultRow[]): TableLine[] {
   })
 }
 
-const HEADERS: TableLine = { bench: 'bench', workload: 'workload', nsPerOp: 'ns/op', mbPerS: 'MB/s', boost: 'Boost ns/op', ratio: 'ratio', target: 'target', met: '' }
+const HEADERS: TableLine = {
+  bench: 'bench',
+  workload: 'workload',
+  nsPerOp: 'ns/op',
+  mbPerS: 'MB/s',
+  boost: 'Boost ns/op',
+  ratio: 'ratio',
+  target: 'target',
+  met: '',
+}
 const KEYS = Object.keys(HEADERS) as (keyof TableLine)[]
 const NUMERIC = new Set<keyof TableLine>(['nsPerOp', 'mbPerS', 'boost', 'ratio'])
 
@@ -123,7 +132,14 @@ function sizeLabel(bytes: number): string {
 }
 
 /** shmkit first, then what a Node user would use instead, then the in-process ceilings. */
-const TRANSPORT_ORDER = ['shmkit', 'Boost.Interprocess (C++)', 'unix socket', 'child_process IPC', 'in-process copy', 'in-process copy+checksum']
+const TRANSPORT_ORDER = [
+  'shmkit',
+  'Boost.Interprocess (C++)',
+  'unix socket',
+  'child_process IPC',
+  'in-process copy',
+  'in-process copy+checksum',
+]
 const transportRank = (name: string): number => {
   const rank = TRANSPORT_ORDER.indexOf(name)
   return rank < 0 ? TRANSPORT_ORDER.length : rank
@@ -131,7 +147,9 @@ const transportRank = (name: string): number => {
 
 /** Throughput of every IPC transport, grouped by payload size; undefined without IPC rows. */
 export function ipcChart(rows: ResultRow[], subtitle: string): BarChart | undefined {
-  const ipc = rows.filter((r) => typeof r.transport === 'string' && typeof r.payload_bytes === 'number' && typeof r.mb_per_s === 'number' && r.mb_per_s > 0)
+  const ipc = rows.filter(
+    (r) => typeof r.transport === 'string' && typeof r.payload_bytes === 'number' && typeof r.mb_per_s === 'number' && r.mb_per_s > 0,
+  )
   if (ipc.length === 0) return undefined
   const sizes = [...new Set(ipc.map((r) => r.payload_bytes as number))].sort((a, b) => a - b)
   return {
@@ -151,7 +169,9 @@ export function ipcChart(rows: ResultRow[], subtitle: string): BarChart | undefi
 
 /** shmkit's ns/op next to Boost's for every workload measured against Boost; undefined without any. */
 export function boostChart(rows: ResultRow[], subtitle: string): BarChart | undefined {
-  const compared = rows.filter((r) => typeof r.ns_per_op === 'number' && typeof r.boost_ns_per_op === 'number' && r.ns_per_op > 0 && r.boost_ns_per_op > 0)
+  const compared = rows.filter(
+    (r) => typeof r.ns_per_op === 'number' && typeof r.boost_ns_per_op === 'number' && r.ns_per_op > 0 && r.boost_ns_per_op > 0,
+  )
   if (compared.length === 0) return undefined
   return {
     title: `shmkit vs Boost.Interprocess${new Set(compared.map((r) => r.bench)).size === 1 ? ` (${compared[0]?.bench})` : ''}, ns per operation (lower is better)`,

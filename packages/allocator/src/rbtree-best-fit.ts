@@ -1,6 +1,28 @@
 import { invalidArgument, ShmError } from '@shmkit/errors'
-import { ALLOCATED, ALLOCATED_CHECK, ALLOCATOR_MAGIC, MARK_BIT, ALLOCATOR_VERSION, AllocatorHeader, Block, HEADER, MIN_UNITS, PREV_ALLOCATED, UNIT } from './layout.js'
-import { checkTree, insert, largest, lowerBound, remove, replace, staysAfterPredecessor, staysBeforeSuccessor, type TreeHost } from './tree.js'
+import {
+  ALLOCATED,
+  ALLOCATED_CHECK,
+  ALLOCATOR_MAGIC,
+  MARK_BIT,
+  ALLOCATOR_VERSION,
+  AllocatorHeader,
+  Block,
+  HEADER,
+  MIN_UNITS,
+  PREV_ALLOCATED,
+  UNIT,
+} from './layout.js'
+import {
+  checkTree,
+  insert,
+  largest,
+  lowerBound,
+  remove,
+  replace,
+  staysAfterPredecessor,
+  staysBeforeSuccessor,
+  type TreeHost,
+} from './tree.js'
 
 /** Hooks for a caller that must see, or perform, every write to the allocator's metadata (the named store journals them). */
 export interface AllocatorOptions {
@@ -63,13 +85,13 @@ export class RbTreeBestFit implements TreeHost {
       options.writeWord !== undefined
         ? options.writeWord
         : hook === undefined
-        ? (byteOffset, value) => {
-            this.u32[byteOffset >>> 2] = value
-          }
-        : (byteOffset, value) => {
-            hook(byteOffset, 4)
-            this.u32[byteOffset >>> 2] = value
-          }
+          ? (byteOffset, value) => {
+              this.u32[byteOffset >>> 2] = value
+            }
+          : (byteOffset, value) => {
+              hook(byteOffset, 4)
+              this.u32[byteOffset >>> 2] = value
+            }
   }
 
   /** Lays out an empty allocator over `[start, start + size)`; `start` is 16-aligned. */
@@ -118,9 +140,13 @@ export class RbTreeBestFit implements TreeHost {
     }
     const a = new RbTreeBestFit(buffer, start, options)
     const word = (field: number): number => a.u32[(start + field) >>> 2] ?? 0
-    if (word(AllocatorHeader.MAGIC) !== ALLOCATOR_MAGIC) throw new ShmError('ECORRUPT', `no allocator at ${start}: bad magic 0x${word(AllocatorHeader.MAGIC).toString(16)}`)
+    if (word(AllocatorHeader.MAGIC) !== ALLOCATOR_MAGIC)
+      throw new ShmError('ECORRUPT', `no allocator at ${start}: bad magic 0x${word(AllocatorHeader.MAGIC).toString(16)}`)
     if (word(AllocatorHeader.VERSION) !== ALLOCATOR_VERSION) {
-      throw new ShmError('EVERSION', `allocator at ${start} has layout version ${word(AllocatorHeader.VERSION)}; this one reads ${ALLOCATOR_VERSION}`)
+      throw new ShmError(
+        'EVERSION',
+        `allocator at ${start} has layout version ${word(AllocatorHeader.VERSION)}; this one reads ${ALLOCATOR_VERSION}`,
+      )
     }
     const size = a.size
     const first = word(AllocatorHeader.FIRST_BLOCK)
@@ -130,7 +156,10 @@ export class RbTreeBestFit implements TreeHost {
     // rolled back under the lock, which needs this attach first. Both must fit the
     // buffer; checkSanity() checks that they agree.
     if (start + size > buffer.byteLength || first !== start + AllocatorHeader.BYTES || end + HEADER > buffer.byteLength || end <= first) {
-      throw new ShmError('ECORRUPT', `allocator at ${start}: its size (${size}) and block range [${first}, ${end}) do not fit the buffer of ${buffer.byteLength} bytes`)
+      throw new ShmError(
+        'ECORRUPT',
+        `allocator at ${start}: its size (${size}) and block range [${first}, ${end}) do not fit the buffer of ${buffer.byteLength} bytes`,
+      )
     }
     return a
   }
@@ -160,7 +189,11 @@ export class RbTreeBestFit implements TreeHost {
   /** True when every block is free again (one free block spans the range). */
   allMemoryDeallocated(): boolean {
     const root = this.word(AllocatorHeader.ROOT)
-    return this.numFreeBlocks === 1 && root !== 0 && this.units(root) * UNIT === this.word(AllocatorHeader.END) - this.word(AllocatorHeader.FIRST_BLOCK)
+    return (
+      this.numFreeBlocks === 1 &&
+      root !== 0 &&
+      this.units(root) * UNIT === this.word(AllocatorHeader.END) - this.word(AllocatorHeader.FIRST_BLOCK)
+    )
   }
 
   // ---- allocation ----------------------------------------------------------
@@ -173,9 +206,13 @@ export class RbTreeBestFit implements TreeHost {
   allocate(bytes: number, options?: AllocateOptions): number {
     const offset = this.tryAllocate(bytes, options)
     if (offset < 0) {
-      throw new ShmError('ENOMEM', `cannot allocate ${bytes} bytes: ${this.freeMemory} bytes free, the largest free block holds ${Math.max(0, this.largestFreeBlock - HEADER)}`, {
-        details: { requested: bytes, free: this.freeMemory, largestFreeBlock: this.largestFreeBlock },
-      })
+      throw new ShmError(
+        'ENOMEM',
+        `cannot allocate ${bytes} bytes: ${this.freeMemory} bytes free, the largest free block holds ${Math.max(0, this.largestFreeBlock - HEADER)}`,
+        {
+          details: { requested: bytes, free: this.freeMemory, largestFreeBlock: this.largestFreeBlock },
+        },
+      )
     }
     return offset
   }
@@ -277,7 +314,11 @@ export class RbTreeBestFit implements TreeHost {
     const end = this.word(AllocatorHeader.END)
     const newEnd = end + extra * UNIT
     if (extra < MIN_UNITS || newEnd + HEADER > this.u8.byteLength || this.start + this.size + extra * UNIT > MAX_END) {
-      throw invalidArgument('extraBytes', extraBytes, `at least ${MIN_UNITS * UNIT}, and no more than the buffer holds past the range (${this.u8.byteLength - end - HEADER})`)
+      throw invalidArgument(
+        'extraBytes',
+        extraBytes,
+        `at least ${MIN_UNITS * UNIT}, and no more than the buffer holds past the range (${this.u8.byteLength - end - HEADER})`,
+      )
     }
     // The old sentinel becomes a live block over the new bytes, then is freed (coalescing).
     this.write(end + Block.SIZE_FLAGS, (extra << 2) | (this.flags(end) & PREV_ALLOCATED) | ALLOCATED)
@@ -297,7 +338,8 @@ export class RbTreeBestFit implements TreeHost {
     const end = this.word(AllocatorHeader.END)
     if ((this.flags(end) & PREV_ALLOCATED) !== 0) return this.size
     const last = end - this.at(end + Block.PREV_SIZE) * UNIT
-    if (last < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(last)) throw this.corrupt(`boundary tag before the end points at ${last}`)
+    if (last < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(last))
+      throw this.corrupt(`boundary tag before the end points at ${last}`)
     const units = this.units(last)
     remove(this, last)
     this.addFree(-units, -1)
@@ -338,7 +380,12 @@ export class RbTreeBestFit implements TreeHost {
     const first = this.word(AllocatorHeader.FIRST_BLOCK)
     const end = this.word(AllocatorHeader.END)
     if (this.word(AllocatorHeader.MAGIC) !== ALLOCATOR_MAGIC) problems.push('header: bad magic')
-    if (first !== this.start + AllocatorHeader.BYTES || end <= first || end + HEADER > this.u8.byteLength || end !== this.start + this.size - HEADER) {
+    if (
+      first !== this.start + AllocatorHeader.BYTES ||
+      end <= first ||
+      end + HEADER > this.u8.byteLength ||
+      end !== this.start + this.size - HEADER
+    ) {
       problems.push(`header: block range [${first}, ${end}) does not fit`)
       return { ok: false, problems }
     }
@@ -356,10 +403,13 @@ export class RbTreeBestFit implements TreeHost {
         problems.push(`block ${block}: size ${units * UNIT} out of range`)
         break
       }
-      if (((flags & PREV_ALLOCATED) !== 0) !== prevAllocated) problems.push(`block ${block}: previous-allocated bit disagrees with the previous block`)
-      if (!prevAllocated && this.at(block + Block.PREV_SIZE) !== prevUnits) problems.push(`block ${block}: boundary tag ${this.at(block + Block.PREV_SIZE)} != previous size ${prevUnits}`)
+      if (((flags & PREV_ALLOCATED) !== 0) !== prevAllocated)
+        problems.push(`block ${block}: previous-allocated bit disagrees with the previous block`)
+      if (!prevAllocated && this.at(block + Block.PREV_SIZE) !== prevUnits)
+        problems.push(`block ${block}: boundary tag ${this.at(block + Block.PREV_SIZE)} != previous size ${prevUnits}`)
       const allocated = (flags & ALLOCATED) !== 0
-      if (allocated && (this.at(block + Block.CHECK) | MARK_BIT) >>> 0 !== ((ALLOCATED_CHECK ^ block) | MARK_BIT) >>> 0) problems.push(`block ${block}: live block without its check word`)
+      if (allocated && (this.at(block + Block.CHECK) | MARK_BIT) >>> 0 !== ((ALLOCATED_CHECK ^ block) | MARK_BIT) >>> 0)
+        problems.push(`block ${block}: live block without its check word`)
       if (!allocated) {
         if (!prevAllocated) problems.push(`block ${block}: two free blocks side by side (not coalesced)`)
         free.add(block)
@@ -372,8 +422,10 @@ export class RbTreeBestFit implements TreeHost {
     if (block !== end && problems.length === 0) problems.push(`blocks end at ${block}, not at the sentinel ${end}`)
     const endFlags = this.flags(end)
     if ((endFlags & ALLOCATED) === 0 || endFlags >>> 2 !== 0) problems.push('sentinel: not a zero-size allocated header')
-    if (((endFlags & PREV_ALLOCATED) !== 0) !== prevAllocated) problems.push('sentinel: previous-allocated bit disagrees with the last block')
-    if (freeUnits !== this.word(AllocatorHeader.FREE_UNITS)) problems.push(`free bytes: blocks hold ${freeUnits * UNIT}, header says ${this.freeMemory}`)
+    if (((endFlags & PREV_ALLOCATED) !== 0) !== prevAllocated)
+      problems.push('sentinel: previous-allocated bit disagrees with the last block')
+    if (freeUnits !== this.word(AllocatorHeader.FREE_UNITS))
+      problems.push(`free bytes: blocks hold ${freeUnits * UNIT}, header says ${this.freeMemory}`)
     if (free.size !== this.numFreeBlocks) problems.push(`free blocks: ${free.size} found, header says ${this.numFreeBlocks}`)
     const nodes = checkTree(this, free.size, problems, (node) => free.has(node))
     if (problems.length === 0 && nodes.length !== free.size) problems.push(`tree holds ${nodes.length} blocks, ${free.size} are free`)
@@ -430,7 +482,11 @@ export class RbTreeBestFit implements TreeHost {
       next > end ||
       (this.flags(next) & PREV_ALLOCATED) === 0
     ) {
-      throw invalidArgument(argument, offset, 'an offset allocate returned and not yet freed (this one is free, or not the start of a block)')
+      throw invalidArgument(
+        argument,
+        offset,
+        'an offset allocate returned and not yet freed (this one is free, or not the start of a block)',
+      )
     }
     return block
   }
@@ -501,7 +557,12 @@ export class RbTreeBestFit implements TreeHost {
     if (prevFlag === 0) {
       const prevUnits = this.u32[(block + Block.PREV_SIZE) >>> 2] ?? 0
       const prev = block - prevUnits * UNIT
-      if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
+      if (
+        prevUnits < MIN_UNITS ||
+        prev < this.word(AllocatorHeader.FIRST_BLOCK) ||
+        this.isAllocated(prev) ||
+        this.units(prev) !== prevUnits
+      ) {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
       }
       units += prevUnits
@@ -545,7 +606,12 @@ export class RbTreeBestFit implements TreeHost {
       // order allows, only its size changes; no tree links move.
       const prevUnits = this.u32[(block + Block.PREV_SIZE) >>> 2] ?? 0
       const prev = block - prevUnits * UNIT
-      if (prevUnits < MIN_UNITS || prev < this.word(AllocatorHeader.FIRST_BLOCK) || this.isAllocated(prev) || this.units(prev) !== prevUnits) {
+      if (
+        prevUnits < MIN_UNITS ||
+        prev < this.word(AllocatorHeader.FIRST_BLOCK) ||
+        this.isAllocated(prev) ||
+        this.units(prev) !== prevUnits
+      ) {
         throw this.corrupt(`boundary tag of ${block} points at ${prev}, which is not its free predecessor`)
       }
       const merged = prevUnits + own
@@ -613,7 +679,8 @@ function unitsFor(bytes: number): number {
 }
 
 function checkBytes(bytes: number, argument: string): number {
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_RANGE) throw invalidArgument(argument, bytes, `an integer from 0 to ${MAX_RANGE}`)
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_RANGE)
+    throw invalidArgument(argument, bytes, `an integer from 0 to ${MAX_RANGE}`)
   return bytes
 }
 

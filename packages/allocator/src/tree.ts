@@ -316,7 +316,8 @@ export function checkTree(h: TreeHost, limit: number, problems: string[], isFree
       }
       if (get(h, child, PARENT) !== node) problems.push(`tree: ${side} child ${child} of ${node} does not point back`)
       if (isRed(h, node) && isRed(h, child)) problems.push(`tree: red node ${node} has a red child`)
-      if (field === LEFT ? !less(h, child, node) : !less(h, node, child)) problems.push(`tree: ${side} child ${child} of ${node} is out of order`)
+      if (field === LEFT ? !less(h, child, node) : !less(h, node, child))
+        problems.push(`tree: ${side} child ${child} of ${node} is out of order`)
       stack.push({ node: child, blacks: b, depth: depth + 1 })
     }
     previous = node

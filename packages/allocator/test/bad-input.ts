@@ -5,10 +5,22 @@ import { RbTreeBestFit, ShmError } from '@shmkit/allocator'
 
 t.test('format validates its arguments', async (t) => {
   const buffer = new ArrayBuffer(8192)
-  t.throws(() => RbTreeBestFit.format(buffer, 8, 1000), { name: 'ShmError', code: 'EINVAL', message: /invalid start: got 8, expected a multiple of 16/ })
-  t.throws(() => RbTreeBestFit.format(buffer, 0, 10), { name: 'ShmError', code: 'EINVAL', message: /invalid size: got 10, expected an integer from 112/ })
+  t.throws(() => RbTreeBestFit.format(buffer, 8, 1000), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid start: got 8, expected a multiple of 16/,
+  })
+  t.throws(() => RbTreeBestFit.format(buffer, 0, 10), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid size: got 10, expected an integer from 112/,
+  })
   t.throws(() => RbTreeBestFit.format(buffer, 0, 9000), { name: 'ShmError', code: 'EINVAL', message: /invalid size/ })
-  t.throws(() => RbTreeBestFit.format('x' as unknown as ArrayBuffer, 0, 100), { name: 'ShmError', code: 'EINVAL', message: /invalid buffer/ })
+  t.throws(() => RbTreeBestFit.format('x' as unknown as ArrayBuffer, 0, 100), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid buffer/,
+  })
   const a = RbTreeBestFit.format(buffer, 0, 8192)
   t.throws(() => a.allocate(-1), { name: 'ShmError', code: 'EINVAL', message: /invalid bytes/ })
   t.throws(() => a.allocate(1.5), { name: 'ShmError', code: 'EINVAL' })

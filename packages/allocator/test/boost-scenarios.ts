@@ -30,7 +30,12 @@ t.test('allocate until full, then free in order, in reverse, odd then even', asy
     const { a, free0 } = fresh()
     const blocks = allocateUntilFull(a, (i) => (i % 7) * 13 + 1)
     t.ok(blocks.length > 100, `${order}: ${blocks.length} blocks fit`)
-    const sequence = order === 'in order' ? blocks : order === 'reverse' ? [...blocks].reverse() : [...blocks.filter((_, i) => i % 2 === 1), ...blocks.filter((_, i) => i % 2 === 0)]
+    const sequence =
+      order === 'in order'
+        ? blocks
+        : order === 'reverse'
+          ? [...blocks].reverse()
+          : [...blocks.filter((_, i) => i % 2 === 1), ...blocks.filter((_, i) => i % 2 === 0)]
     for (const b of sequence) a.deallocate(b)
     assertClean(t, a, free0)
   }
@@ -95,7 +100,10 @@ t.test('clearing free memory zeroes it and keeps the allocator whole', async (t)
   for (const b of blocks) a.deallocate(b)
   a.zeroFreeMemory()
   const again = a.allocate(512)
-  t.ok(new Uint8Array(a.u32.buffer, again, 512).every((v, i) => i < 16 || v === 0), 'a block from zeroed memory reads zero past its old links')
+  t.ok(
+    new Uint8Array(a.u32.buffer, again, 512).every((v, i) => i < 16 || v === 0),
+    'a block from zeroed memory reads zero past its old links',
+  )
   a.deallocate(again)
   assertClean(t, a, free0)
 })
@@ -121,7 +129,7 @@ t.test('grow and shrinkToFit', async (t) => {
 })
 
 t.test('many equal and many different sizes', async (t) => {
-  for (const size of [(): number => 64, (i: number): number => (i * 37) % 2000 + 1]) {
+  for (const size of [(): number => 64, (i: number): number => ((i * 37) % 2000) + 1]) {
     const { a, free0 } = fresh(1 << 20)
     const blocks = allocateUntilFull(a, size)
     const shuffled = blocks.map((b, i) => [b, (i * 7919) % blocks.length] as const).sort((x, y) => x[1] - y[1])

@@ -13,7 +13,8 @@ function sample(): { base: ArrayBuffer; live: number[]; metadata: { at: number; 
   const u32 = new Uint32Array(base)
   const all = Array.from({ length: 32 }, (_, i) => i)
   const metadata: { at: number; bits: number[]; what: string }[] = []
-  for (const field of ['MAGIC', 'FREE_UNITS', 'FIRST_BLOCK', 'END', 'FREE_BLOCKS'] as const) metadata.push({ at: AllocatorHeader[field], bits: all, what: `header ${field}` })
+  for (const field of ['MAGIC', 'FREE_UNITS', 'FIRST_BLOCK', 'END', 'FREE_BLOCKS'] as const)
+    metadata.push({ at: AllocatorHeader[field], bits: all, what: `header ${field}` })
   const end = u32[AllocatorHeader.END >> 2] as number
   for (let block = u32[AllocatorHeader.FIRST_BLOCK >> 2] as number; block < end; ) {
     const flags = u32[(block + Block.SIZE_FLAGS) >> 2] as number
@@ -64,10 +65,10 @@ t.test('corrupted metadata anywhere: answers or ECORRUPT in bounded time, never 
     if (mode === 0) {
       for (let k = 0; k < 1 + (rand() % 8); k++) {
         const at = rand() % 4096
-        u32[at] = (u32[at] ?? 0) ^ (1 << rand() % 32)
+        u32[at] = (u32[at] ?? 0) ^ (1 << (rand() % 32))
       }
-    }
-    else if (mode === 1) u32[16 + (rand() % 4000)] = u32[16 + (rand() % 4000)] ?? 0 // duplicated links: cycles
+    } else if (mode === 1)
+      u32[16 + (rand() % 4000)] = u32[16 + (rand() % 4000)] ?? 0 // duplicated links: cycles
     else u32[16 + (rand() % 4000)] = rand() * 4
     try {
       const a = RbTreeBestFit.attach(copy, 0)

@@ -15,10 +15,17 @@ t.test('freeBlocks, numFreeBlocks and largestFreeBlock describe the holes', asyn
   a.deallocate(blocks[3] as number)
   const free = [...a.freeBlocks()]
   t.equal(a.numFreeBlocks, 3, 'two holes and the tail')
-  t.same(free.map((b) => b.offset), [...free.map((b) => b.offset)].sort((x, y) => x - y), 'in address order')
+  t.same(
+    free.map((b) => b.offset),
+    [...free.map((b) => b.offset)].sort((x, y) => x - y),
+    'in address order',
+  )
   t.equal(free[0]?.offset, (blocks[1] as number) - BLOCK_OVERHEAD)
   t.equal(free[0]?.size, 2000 + BLOCK_OVERHEAD, 'the 2000-byte hole, header included')
-  t.equal(free.reduce((s, b) => s + b.size, 0), a.freeMemory)
+  t.equal(
+    free.reduce((s, b) => s + b.size, 0),
+    a.freeMemory,
+  )
   t.equal(a.largestFreeBlock, Math.max(...free.map((b) => b.size)))
   for (const b of [blocks[0], blocks[2], blocks[4]]) a.deallocate(b as number)
   t.ok(a.allMemoryDeallocated())
@@ -54,7 +61,10 @@ t.test('grow onto a larger buffer (a remap) keeps every block', async (t) => {
   t.throws(() => a.grow(64 * 1024), { name: 'ShmError', code: 'EINVAL', message: /no more than the buffer holds/ })
   a.grow(64 * 1024, big)
   t.equal(a.size, 96 * 1024)
-  t.ok(new Uint8Array(big, x, 1000).every((v) => v === 7), 'the block moved with the bytes')
+  t.ok(
+    new Uint8Array(big, x, 1000).every((v) => v === 7),
+    'the block moved with the bytes',
+  )
   const y = a.allocate(60 * 1024)
   t.ok(a.checkSanity().ok)
   a.deallocate(x)

@@ -30,7 +30,7 @@ t.test('mark, isMarked, and what clears a mark', async (t) => {
   t.ok(a.checkSanity().ok)
 })
 
-t.test('a marked check word that is not the block\'s own is reported', async (t) => {
+t.test("a marked check word that is not the block's own is reported", async (t) => {
   const buffer = new ArrayBuffer(64 * 1024)
   const a = RbTreeBestFit.format(buffer, 0, buffer.byteLength)
   const x = a.allocate(64)

@@ -17,12 +17,17 @@ export function openForReading(target: SegmentTarget): SegmentManager {
     case 'ok':
       return probe.segment
     case 'foreign':
-      throw new ShmError('ECORRUPT', `${targetDescription(target)} is not a shmkit segment (no shmkit header)`, { target: targetDescription(target) })
+      throw new ShmError('ECORRUPT', `${targetDescription(target)} is not a shmkit segment (no shmkit header)`, {
+        target: targetDescription(target),
+      })
     case 'other-version':
       throw new ShmError('EVERSION', probe.problem, { target: targetDescription(target), details: { found: probe.version } })
     case 'corrupt':
       throw new ShmError('ECORRUPT', probe.problem, { target: targetDescription(target) })
     case 'initializing':
-      throw new ShmError('EBUSY', probe.problem, { target: targetDescription(target), hint: 'try again in a moment; if it stays so, its creator died: remove it' })
+      throw new ShmError('EBUSY', probe.problem, {
+        target: targetDescription(target),
+        hint: 'try again in a moment; if it stays so, its creator died: remove it',
+      })
   }
 }

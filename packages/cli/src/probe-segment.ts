@@ -48,7 +48,12 @@ export function probeSegment(target: SegmentTarget, timeoutMs: number): Probe {
   }
   if (magic !== SEGMENT_MAGIC) return { status: 'foreign', size }
   // Anyone can make an object that says "initializing" forever: a tool must not wait on it.
-  if (TRANSIENT_STATES.has(state)) return { status: 'initializing', size, problem: `${targetDescription(target)} is still being initialized (or its creator died half-way)` }
+  if (TRANSIENT_STATES.has(state))
+    return {
+      status: 'initializing',
+      size,
+      problem: `${targetDescription(target)} is still being initialized (or its creator died half-way)`,
+    }
   try {
     return { status: 'ok', size, segment: openManagedReadOnly(target, timeoutMs) }
   } catch (e) {
@@ -68,7 +73,11 @@ function openRaw(target: SegmentTarget): ReturnType<typeof openRawObject> {
   } catch (e) {
     if (e instanceof ShmError && e.code === 'ENOENT') {
       const description = targetDescription(target)
-      throw new ShmError('ENOENT', `${description} does not exist`, { target: description, hint: target.kind === 'posix' ? '`shmkit ls` lists the segments there are' : undefined, cause: e })
+      throw new ShmError('ENOENT', `${description} does not exist`, {
+        target: description,
+        hint: target.kind === 'posix' ? '`shmkit ls` lists the segments there are' : undefined,
+        cause: e,
+      })
     }
     throw e
   }

@@ -84,7 +84,9 @@ export function runCli(argv: readonly string[], rawStreams: CliStreams = process
 
   program
     .command('get')
-    .description('print the value of a named object, decoded from its stored type (maps, vectors and strings too); KEY: a map key or an index')
+    .description(
+      'print the value of a named object, decoded from its stored type (maps, vectors and strings too); KEY: a map key or an index',
+    )
     .argument('<args...>', 'SEGMENT NAME [KEY] (NAME [KEY] with --file or --xsi)')
     .option('--file <path>', 'a segment in a mapped file')
     .option('--xsi <key>', 'an XSI (System V) segment, by key: 0x1234abcd or decimal')
@@ -133,7 +135,8 @@ function reportError(e: unknown, program: Command, streams: CliStreams): void {
   if (e instanceof ShmError && e.hint !== undefined) streams.err(`hint: ${e.hint}\n`)
   if (e instanceof UsageError) streams.err(`(run \`shmkit ${command === undefined ? '' : command + ' '}--help\` for usage)\n`)
   if (!(e instanceof ShmError) && !(e instanceof UsageError) && e instanceof Error && e.stack !== undefined) streams.err(`${e.stack}\n`)
-  if (program.opts<{ json?: boolean }>().json === true) printJson({ json: true, out: streams.out, err: streams.err }, { error: errorJson(e) })
+  if (program.opts<{ json?: boolean }>().json === true)
+    printJson({ json: true, out: streams.out, err: streams.err }, { error: errorJson(e) })
 }
 
 /**

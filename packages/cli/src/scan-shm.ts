@@ -70,7 +70,16 @@ function listOne(name: string, timeoutMs: number): ListedSegment | undefined {
       const segment = probe.segment
       try {
         const s = summarize(segment)
-        return { name, status: 'ok', size: s.size, used: s.used, free: s.free, numNamedObjects: s.numNamedObjects, lock: s.lock, version: s.version }
+        return {
+          name,
+          status: 'ok',
+          size: s.size,
+          used: s.used,
+          free: s.free,
+          numNamedObjects: s.numNamedObjects,
+          lock: s.lock,
+          version: s.version,
+        }
       } catch (e) {
         if (e instanceof ShmError) return { name, status: 'corrupt', size: probe.size, problem: e.message }
         throw e

@@ -21,10 +21,15 @@ t.test('laneChecksum sums the low and high 32-bit halves of every 8-byte word, e
 
 t.test('laneChecksum agrees with the BigInt reference for any bytes, aligned or not', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 7 }), fc.uint8Array({ minLength: 8 * 41 + 8, maxLength: 8 * 41 + 8 }), (wordCount, shift, pool) => {
-      const bytes = pool.subarray(shift, shift + wordCount * 8)
-      return laneChecksum(bytes) === laneChecksumReference(bytes)
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 0, max: 7 }),
+      fc.uint8Array({ minLength: 8 * 41 + 8, maxLength: 8 * 41 + 8 }),
+      (wordCount, shift, pool) => {
+        const bytes = pool.subarray(shift, shift + wordCount * 8)
+        return laneChecksum(bytes) === laneChecksumReference(bytes)
+      },
+    ),
   )
   t.end()
 })
@@ -54,13 +59,30 @@ const chart: BarChart = {
   unit: 'MB/s',
   scale: 'log',
   groups: [
-    { label: '4 KiB', bars: [{ series: 'shmkit', value: 2000 }, { series: 'unix socket', value: 20 }] },
-    { label: '1 MiB', bars: [{ series: 'shmkit', value: 5000 }, { series: 'unix socket', value: 200 }, { series: 'copy', value: 50000 }] },
+    {
+      label: '4 KiB',
+      bars: [
+        { series: 'shmkit', value: 2000 },
+        { series: 'unix socket', value: 20 },
+      ],
+    },
+    {
+      label: '1 MiB',
+      bars: [
+        { series: 'shmkit', value: 5000 },
+        { series: 'unix socket', value: 200 },
+        { series: 'copy', value: 50000 },
+      ],
+    },
   ],
 }
 
 function bars(svg: string): { width: number; fill: string; title: string }[] {
-  return [...svg.matchAll(/<rect class="bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="\d+" fill="(#[0-9a-f]{6})"><title>([^<]*)<\/title><\/rect>/g)].map((m) => ({
+  return [
+    ...svg.matchAll(
+      /<rect class="bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="\d+" fill="(#[0-9a-f]{6})"><title>([^<]*)<\/title><\/rect>/g,
+    ),
+  ].map((m) => ({
     width: Number(m[1]),
     fill: m[2] as string,
     title: m[3] as string,
@@ -75,7 +97,13 @@ t.test('renderBarChart draws one bar per value, coloured by series, in a standal
   t.equal(drawn.length, 5)
   t.same(
     drawn.map((b) => b.title),
-    ['4 KiB, shmkit: 2,000 MB/s', '4 KiB, unix socket: 20 MB/s', '1 MiB, shmkit: 5,000 MB/s', '1 MiB, unix socket: 200 MB/s', '1 MiB, copy: 50,000 MB/s'],
+    [
+      '4 KiB, shmkit: 2,000 MB/s',
+      '4 KiB, unix socket: 20 MB/s',
+      '1 MiB, shmkit: 5,000 MB/s',
+      '1 MiB, unix socket: 200 MB/s',
+      '1 MiB, copy: 50,000 MB/s',
+    ],
   )
   t.equal(drawn[0]?.fill, drawn[2]?.fill, 'one colour per series')
   t.not(drawn[0]?.fill, drawn[1]?.fill)
@@ -97,7 +125,12 @@ t.test('on a log scale every factor of ten adds the same length', (t) => {
 
 t.test('on a linear scale bar lengths are proportional to values', (t) => {
   const widths = bars(
-    renderBarChart({ title: 'x', unit: 'ns/op', scale: 'linear', groups: [{ label: 'g', bars: [10, 20, 40].map((value) => ({ series: `s${value}`, value })) }] }),
+    renderBarChart({
+      title: 'x',
+      unit: 'ns/op',
+      scale: 'linear',
+      groups: [{ label: 'g', bars: [10, 20, 40].map((value) => ({ series: `s${value}`, value })) }],
+    }),
   ).map((b) => b.width)
   t.ok(Math.abs((widths[1] as number) - 2 * (widths[0] as number)) < 1)
   t.ok(Math.abs((widths[2] as number) - 4 * (widths[0] as number)) < 1)
@@ -112,7 +145,11 @@ t.test('renderBarChart refuses values it cannot draw', (t) => {
     ['linear', Number.NaN],
     ['log', Number.POSITIVE_INFINITY],
   ] as const) {
-    t.throws(() => renderBarChart({ title: 't', unit: 'u', scale, groups: [{ label: 'g', bars: [{ series: 's', value }] }] }), { name: 'RangeError', message: /cannot be drawn/ }, `${value} on ${scale}`)
+    t.throws(
+      () => renderBarChart({ title: 't', unit: 'u', scale, groups: [{ label: 'g', bars: [{ series: 's', value }] }] }),
+      { name: 'RangeError', message: /cannot be drawn/ },
+      `${value} on ${scale}`,
+    )
   }
   t.equal(escapeXml(`a<b>&"c'`), 'a&lt;b&gt;&amp;&quot;c&apos;')
   t.equal(formatValue(84.234), '84.2')
@@ -128,11 +165,18 @@ t.test('report rows: JSON lines in, targets judged in the right direction', (t) 
   t.same(boost, { workload: 'find', ns_per_op: 50, boost_ns_per_op: 100, ratio: 0.5, target: 0.5, bench: 'named-store' })
   t.equal(targetMet(boost as NonNullable<typeof boost>), true, 'ns/op ratio: lower is better')
   t.equal(targetMet({ bench: 'b', workload: 'w', ratio: 0.6, target: 0.5 }), false)
-  t.equal(targetMet({ bench: 'ipc', workload: 'w', ratio: 1.9, target: 2, higher_is_better: true }), false, 'throughput ratio: higher is better')
+  t.equal(
+    targetMet({ bench: 'ipc', workload: 'w', ratio: 1.9, target: 2, higher_is_better: true }),
+    false,
+    'throughput ratio: higher is better',
+  )
   t.equal(targetMet({ bench: 'ipc', workload: 'w', ratio: 2.1, target: 2, higher_is_better: true }), true)
   t.equal(targetMet({ bench: 'ipc', workload: 'w' }), undefined)
 
-  const md = renderMarkdownTable([boost as NonNullable<typeof boost>, { bench: 'ipc', workload: 'a|b', mb_per_s: 84.2, ratio: 1.9, target: 2, higher_is_better: true, baseline: 'unix socket' }])
+  const md = renderMarkdownTable([
+    boost as NonNullable<typeof boost>,
+    { bench: 'ipc', workload: 'a|b', mb_per_s: 84.2, ratio: 1.9, target: 2, higher_is_better: true, baseline: 'unix socket' },
+  ])
   const lines = md.trimEnd().split('\n')
   t.equal(lines.length, 4)
   t.match(lines[0], /^\| bench \| workload \| ns\/op \| MB\/s \| Boost ns\/op \| ratio \| target \| met \|$/)
@@ -156,7 +200,15 @@ t.test('charts are built from the rows that have their figures', (t) => {
       ['1 MiB', ['shmkit']],
     ],
   )
-  t.same(boostChart(rows, 'sub')?.groups, [{ label: 'find', bars: [{ series: 'shmkit', value: 50 }, { series: 'Boost.Interprocess', value: 100 }] }])
+  t.same(boostChart(rows, 'sub')?.groups, [
+    {
+      label: 'find',
+      bars: [
+        { series: 'shmkit', value: 50 },
+        { series: 'Boost.Interprocess', value: 100 },
+      ],
+    },
+  ])
   t.equal(ipcChart([], 'sub'), undefined)
   t.equal(boostChart([], 'sub'), undefined)
   t.end()

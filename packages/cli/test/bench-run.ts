@@ -24,7 +24,14 @@ t.test('the report runs the IPC benchmark and writes its table, JSON and chart',
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 240_000,
-    env: { ...process.env, SHMKIT_BENCH_QUICK: '1', SHMKIT_BENCH_BOOST: '0', SHMKIT_BENCH_ONLY: 'ipc', SHMKIT_BENCH_IPC_SIZES: '4096', SHMKIT_BENCH_OUT: out },
+    env: {
+      ...process.env,
+      SHMKIT_BENCH_QUICK: '1',
+      SHMKIT_BENCH_BOOST: '0',
+      SHMKIT_BENCH_ONLY: 'ipc',
+      SHMKIT_BENCH_IPC_SIZES: '4096',
+      SHMKIT_BENCH_OUT: out,
+    },
   })
   t.equal(run.status, 0, run.stderr)
   t.match(run.stderr, /\[1\/1\] ipc: running/, 'progress on stderr')
@@ -32,11 +39,21 @@ t.test('the report runs the IPC benchmark and writes its table, JSON and chart',
   t.match(run.stdout, /^bench\s+workload\s+ns\/op\s+MB\/s\s+Boost ns\/op\s+ratio\s+target/m)
 
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-    benches: { name: string; status: string; rows: { transport: string; payload_bytes: number; rounds: number; mb_per_s: number; ratio?: number; target?: number }[] }[]
+    benches: {
+      name: string
+      status: string
+      rows: { transport: string; payload_bytes: number; rounds: number; mb_per_s: number; ratio?: number; target?: number }[]
+    }[]
   }
   const ipc = results.benches.find((b) => b.name === 'ipc')
   t.equal(ipc?.status, 'ok')
-  t.same(ipc?.rows.map((r) => r.transport).sort(), ['child_process IPC', 'in-process copy', 'in-process copy+checksum', 'shmkit', 'unix socket'])
+  t.same(ipc?.rows.map((r) => r.transport).sort(), [
+    'child_process IPC',
+    'in-process copy',
+    'in-process copy+checksum',
+    'shmkit',
+    'unix socket',
+  ])
   for (const row of ipc?.rows ?? []) {
     t.equal(row.payload_bytes, 4096)
     t.ok(row.rounds > 0 && row.mb_per_s > 0, `${row.transport} measured`)

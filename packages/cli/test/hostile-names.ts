@@ -40,7 +40,10 @@ t.test('ls lists objects stuck "initializing" at once, as such, without waiting 
   const { json } = shmkitJson<{ segments: { name: string; status: string }[] }>('ls')
   const stuck = json.segments.filter((s) => names.includes(s.name))
   t.equal(stuck.length, 40)
-  t.ok(stuck.every((s) => s.status === 'initializing'), 'each one is reported as initializing')
+  t.ok(
+    stuck.every((s) => s.status === 'initializing'),
+    'each one is reported as initializing',
+  )
   const inspect = shmkit('inspect', names[0] as string)
   t.not(inspect.status, 0)
   t.match(inspect.stderr, /still being initialized/)

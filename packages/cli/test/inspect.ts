@@ -85,7 +85,10 @@ t.test('inspect prints the objects as a table for people', (t) => {
   t.match(run.stdout, /^counter\s+uint32\s+1\s+4\s+\d+$/m)
   t.match(run.stdout, /^samples\s+array\(float64,100\)\s+100\s+800\s+\d+$/m)
   t.match(run.stdout, new RegExp(`^origin\\s+struct\\{x:float64,y:float64\\}\\s+1\\s+16\\s+${origin}$`, 'm'))
-  t.match(run.stdout, `free memory ${stats.free} B in ${stats.freeBlockCount} blocks, largest free block ${stats.largestFreeBlock} B, fragmentation `)
+  t.match(
+    run.stdout,
+    `free memory ${stats.free} B in ${stats.freeBlockCount} blocks, largest free block ${stats.largestFreeBlock} B, fragmentation `,
+  )
   t.match(run.stdout, /free blocks by size:\n(\s+<= \d+(\.\d)? (B|KiB|MiB)\s+\d+\s+#+\n)+/)
   t.end()
 })

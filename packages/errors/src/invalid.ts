@@ -4,7 +4,12 @@ import { ShmError, type ShmErrorIssue } from './shm-error.js'
  * An `EINVAL` whose message names the argument and what was allowed, e.g.
  * `invalid size: got -1, expected an integer from 1 to 4294967296`.
  */
-export function invalidArgument(argument: string, got: unknown, expected: string, extra: { target?: string; hint?: string } = {}): ShmError {
+export function invalidArgument(
+  argument: string,
+  got: unknown,
+  expected: string,
+  extra: { target?: string; hint?: string } = {},
+): ShmError {
   return new ShmError('EINVAL', `invalid ${argument}: got ${describe(got)}, expected ${expected}`, {
     ...extra,
     issues: [{ path: argument.split('.'), message: `expected ${expected}` }],

@@ -41,7 +41,9 @@ function median(values: number[]): number {
 async function ping(region: MappedRegion, name: string, rounds: number): Promise<number> {
   const words = new Int32Array(region.buffer)
   Atomics.store(words, 0, 0)
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'pong', name, String(rounds)], { stdio: 'inherit' })
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'pong', name, String(rounds)], {
+    stdio: 'inherit',
+  })
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
   // Let the child start before the clock does: its first answer comes after it mapped the object.
   Atomics.store(words, 0, 1)

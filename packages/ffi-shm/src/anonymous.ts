@@ -46,7 +46,8 @@ export class AnonymousSharedMemory extends FdObject {
 /** Creates `size` bytes of anonymous shared memory; sealed against shrinking, so no mapping can SIGBUS. */
 export function anonymousSharedMemory(size: number): AnonymousSharedMemory {
   checkSize(size, 'size', 1)
-  if (process.platform !== 'linux') throw new ShmError('ENOTSUP', `anonymous shared memory needs memfd_create (Linux); this is ${process.platform}`)
+  if (process.platform !== 'linux')
+    throw new ShmError('ENOTSUP', `anonymous shared memory needs memfd_create (Linux); this is ${process.platform}`)
   const p = posix()
   const fd = p.memfd_create('shmkit', MFD_CLOEXEC | MFD_ALLOW_SEALING)
   if (fd < 0) throw osError('memfd_create', p.errno(), 'anonymous shared memory')

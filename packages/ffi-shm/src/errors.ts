@@ -59,7 +59,15 @@ const windowsCodes: Record<number, string> = {
  */
 export function windowsError(syscall: string, error: number, target: string): ShmError {
   const code = windowsCodes[error] ?? `WIN32_ERROR_${error}`
-  const what: Record<string, string> = { ENOENT: 'does not exist', EEXIST: 'already exists', EACCES: 'permission denied', ENOMEM: 'out of memory', EBUSY: 'in use', EINVAL: 'invalid argument', ENOSPC: 'no space left' }
+  const what: Record<string, string> = {
+    ENOENT: 'does not exist',
+    EEXIST: 'already exists',
+    EACCES: 'permission denied',
+    ENOMEM: 'out of memory',
+    EBUSY: 'in use',
+    EINVAL: 'invalid argument',
+    ENOSPC: 'no space left',
+  }
   return new ShmError(code, `${syscall} ${target}: ${what[code] ?? `Windows error ${error}`}`, { errno: error, syscall, target })
 }
 
@@ -72,10 +80,14 @@ export function fsError(e: unknown, syscall: string, target: string, hint?: stri
   const err = e as NodeJS.ErrnoException
   const code = err.code ?? errnoName(Math.abs(err.errno ?? 5))
   const known = code === 'EPERM' ? 'EACCES' : code
-  return new ShmError(known, `${err.syscall ?? syscall} ${target}: ${code === 'ENOENT' ? 'does not exist' : code === 'EPERM' || code === 'EACCES' ? 'permission denied' : code}`, {
-    syscall: err.syscall ?? syscall,
-    target,
-    ...(err.errno === undefined ? {} : { errno: Math.abs(err.errno) }),
-    ...(hint === undefined ? {} : { hint }),
-  })
+  return new ShmError(
+    known,
+    `${err.syscall ?? syscall} ${target}: ${code === 'ENOENT' ? 'does not exist' : code === 'EPERM' || code === 'EACCES' ? 'permission denied' : code}`,
+    {
+      syscall: err.syscall ?? syscall,
+      target,
+      ...(err.errno === undefined ? {} : { errno: Math.abs(err.errno) }),
+      ...(hint === undefined ? {} : { hint }),
+    },
+  )
 }

@@ -38,7 +38,10 @@ export abstract class FdObject implements MappableObject {
   /** The descriptor (POSIX). On Windows the object is a kernel32 HANDLE, not a descriptor: ENOTSUP. */
   get fd(): number {
     const file = this.#open()
-    if (typeof file !== 'number') throw new ShmError('ENOTSUP', `${this.describeSelf()} has no file descriptor on Windows (it is a kernel32 handle)`, { target: this.describeSelf() })
+    if (typeof file !== 'number')
+      throw new ShmError('ENOTSUP', `${this.describeSelf()} has no file descriptor on Windows (it is a kernel32 handle)`, {
+        target: this.describeSelf(),
+      })
     return file
   }
 
@@ -87,7 +90,13 @@ export abstract class FdObject implements MappableObject {
     let errno = posix().posix_fallocate(fd, offset, length)
     // tmpfs gives up with EINTR when a signal arrives mid-way; its partial work is undone, so try again.
     for (let attempt = 0; errno === EINTR && attempt < 100; attempt++) errno = posix().posix_fallocate(fd, offset, length)
-    if (errno !== 0) throw osError('posix_fallocate', errno, this.describeSelf(), errno === ENOSPC ? `${length} more bytes do not fit on the file system that holds it` : undefined)
+    if (errno !== 0)
+      throw osError(
+        'posix_fallocate',
+        errno,
+        this.describeSelf(),
+        errno === ENOSPC ? `${length} more bytes do not fit on the file system that holds it` : undefined,
+      )
   }
 
   /** Closes the descriptor; regions already mapped from it stay valid. Idempotent. */

@@ -33,13 +33,14 @@ export class FileMapping extends FdObject {
     if (selectBackend() === 'windows') {
       // A HANDLE of our own, not a Node descriptor: see WindowsFile.
       file = WindowsFile.open(path, { create: false, readOnly }, describe(path))
-    } else try {
-      // O_NONBLOCK: a FIFO at this path must not hang the open (a read-only
-      // open of a FIFO waits for a writer); it is refused as not a regular file below.
-      file = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
-    } catch (e) {
-      throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
-    }
+    } else
+      try {
+        // O_NONBLOCK: a FIFO at this path must not hang the open (a read-only
+        // open of a FIFO waits for a writer); it is refused as not a regular file below.
+        file = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | (constants.O_NONBLOCK ?? 0))
+      } catch (e) {
+        throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
+      }
     if (typeof file === 'number' && !fstatSync(file).isFile()) {
       closeSync(file)
       throw invalidArgument('path', path, 'a regular file')
@@ -70,7 +71,11 @@ export class FileMapping extends FdObject {
     }
     let fd: number
     try {
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), mode)
+      fd = openSync(
+        path,
+        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0),
+        mode,
+      )
     } catch (e) {
       throw osError('open', Math.abs((e as NodeJS.ErrnoException).errno ?? 5), describe(path))
     }
@@ -111,7 +116,10 @@ export class FileMapping extends FdObject {
     } catch (e) {
       const err = e as NodeJS.ErrnoException
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return false
-      const hint = selectBackend() === 'windows' && err.code === 'EPERM' ? 'Windows cannot delete a file while a process has it mapped: close the mappings first' : undefined
+      const hint =
+        selectBackend() === 'windows' && err.code === 'EPERM'
+          ? 'Windows cannot delete a file while a process has it mapped: close the mappings first'
+          : undefined
       throw fsError(err, 'unlink', describe(path), hint)
     }
   }

@@ -6,7 +6,18 @@ export { MappedRegion } from './mapped-region.js'
 export { AnonymousSharedMemory, anonymousSharedMemory } from './anonymous.js'
 export { XsiSharedMemory, xsiKey } from './xsi.js'
 export { WindowsSharedMemory } from './windows-shared-memory.js'
-export { futexSupported, futexWait, futexWake, futexWaitAsync, parseAsyncWaitOptions, MAX_WAIT_TIMEOUT_MS, currentPid, isProcessAlive, processStartTime, processStartState } from './sync.js'
+export {
+  futexSupported,
+  futexWait,
+  futexWake,
+  futexWaitAsync,
+  parseAsyncWaitOptions,
+  MAX_WAIT_TIMEOUT_MS,
+  currentPid,
+  isProcessAlive,
+  processStartTime,
+  processStartState,
+} from './sync.js'
 export { FutexWaitEngine, waitEngine, abortError, MAX_WAITER_THREADS } from './wait-engine/engine.js'
 export type { AsyncWaitOptions, AsyncWaitResult } from './wait-engine/engine.js'
 export { WindowsNamedEvent } from './windows-event.js'

@@ -66,7 +66,11 @@ export class MappedRegion {
 
   constructor(source: MappableObject, options?: { readOnly?: boolean; offset?: number; size?: number }) {
     if (source === null || typeof source !== 'object' || typeof (source as Partial<MappableObject>)[mapTarget] !== 'function') {
-      throw invalidArgument('source', source, 'a SharedMemoryObject, FileMapping, AnonymousSharedMemory, XsiSharedMemory or WindowsSharedMemory')
+      throw invalidArgument(
+        'source',
+        source,
+        'a SharedMemoryObject, FileMapping, AnonymousSharedMemory, XsiSharedMemory or WindowsSharedMemory',
+      )
     }
     const target = source[mapTarget]()
     const opts = parse(optionsSchema, options, target.target)
@@ -78,12 +82,20 @@ export class MappedRegion {
       throw invalidArgument('source', target.target, 'an object whose size is not 0 (truncate it first)', { target: target.target })
     }
     const offset = opts.offset ?? 0
-    if (offset >= target.size) throw invalidArgument('offset', offset, `an integer from 0 to ${target.size - 1} (the object has ${target.size} bytes)`, { target: target.target })
+    if (offset >= target.size)
+      throw invalidArgument('offset', offset, `an integer from 0 to ${target.size - 1} (the object has ${target.size} bytes)`, {
+        target: target.target,
+      })
     // No silent clamp to 4 GiB when size is left out: a region that quietly
     // covers only part of the object would look like the whole of it.
     const size = opts.size ?? target.size - offset
     if (size > MAX_VIEW_BYTES && opts.size === undefined) {
-      throw invalidArgument('size', size, `at most ${MAX_VIEW_BYTES} bytes per region: ${target.target} has ${target.size} bytes, map it in windows ({ offset, size })`, { target: target.target })
+      throw invalidArgument(
+        'size',
+        size,
+        `at most ${MAX_VIEW_BYTES} bytes per region: ${target.target} has ${target.size} bytes, map it in windows ({ offset, size })`,
+        { target: target.target },
+      )
     }
     checkSize(size, 'size', 1, Math.min(target.size - offset, MAX_VIEW_BYTES))
     this.size = size
@@ -93,7 +105,12 @@ export class MappedRegion {
     const page = MappedRegion.pageSize
     const pageStart = Math.floor(offset / page) * page
     if (target.kind === 'xsi' && pageStart !== 0) {
-      throw invalidArgument('offset', offset, `an integer from 0 to ${Math.min(page, target.size) - 1}: XSI segments are attached whole, from their first page`, { target: target.target })
+      throw invalidArgument(
+        'offset',
+        offset,
+        `an integer from 0 to ${Math.min(page, target.size) - 1}: XSI segments are attached whole, from their first page`,
+        { target: target.target },
+      )
     }
     const delta = offset - pageStart
     this.#mapping = mapTarget_(target, pageStart, size + delta, readOnly)
@@ -133,10 +150,12 @@ export class MappedRegion {
     const range = this.flushRange(offset, size)
     if (range === undefined) return
     if (this.#mapping.kind === 'windows') {
-      if (!kernel32().FlushViewOfFile(range.start, range.length)) throw windowsError('FlushViewOfFile', kernel32().GetLastError(), this.target)
+      if (!kernel32().FlushViewOfFile(range.start, range.length))
+        throw windowsError('FlushViewOfFile', kernel32().GetLastError(), this.target)
       return
     }
-    if (posix().msync(range.start, range.length, options?.async ? MS_ASYNC : MS_SYNC) !== 0) throw osError('msync', posix().errno(), this.target)
+    if (posix().msync(range.start, range.length, options?.async ? MS_ASYNC : MS_SYNC) !== 0)
+      throw osError('msync', posix().errno(), this.target)
   }
 
   /**

@@ -12,7 +12,6 @@ import type { WindowsFile } from './windows-file.js'
 const createSchema = z.object({ mode: modeSchema.optional() }).strict()
 const openSchema = z.object({ readOnly: z.boolean().optional() }).strict()
 
-
 /**
  * A POSIX shared memory object, `shm_open("/" + name)`: Boost's
  * `shared_memory_object`, and the same object Python's
@@ -77,7 +76,6 @@ export class SharedMemoryObject extends FdObject {
     if (error.code === 'ENOENT') return false
     throw error
   }
-
 }
 
 function describe(name: string): string {
@@ -87,7 +85,11 @@ function describe(name: string): string {
 function openObject(name: string, flags: number, mode: number): number | WindowsFile {
   if (selectBackend() === 'windows') {
     // The mode has no Windows meaning: the folder is the user's own (see emulationFolder).
-    return openEmulationFile(name, { create: (flags & constants.O_CREAT) !== 0, readOnly: (flags & 3) === constants.O_RDONLY }, describe(name))
+    return openEmulationFile(
+      name,
+      { create: (flags & constants.O_CREAT) !== 0, readOnly: (flags & 3) === constants.O_RDONLY },
+      describe(name),
+    )
   }
   // O_NONBLOCK: a FIFO someone made under the name must not hang a
   // read-only open; anything but a regular file is then refused.

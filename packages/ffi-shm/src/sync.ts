@@ -106,7 +106,12 @@ export function processStartState(pid: number): bigint | 'gone' | 'unknown' {
   }
 }
 
-const [creation, exited, kernelTime, userTime] = [0, 1, 2, 3].map(() => new BigUint64Array(1)) as [BigUint64Array, BigUint64Array, BigUint64Array, BigUint64Array]
+const [creation, exited, kernelTime, userTime] = [0, 1, 2, 3].map(() => new BigUint64Array(1)) as [
+  BigUint64Array,
+  BigUint64Array,
+  BigUint64Array,
+  BigUint64Array,
+]
 const exitCode = new Uint32Array(1)
 
 /**
@@ -152,12 +157,19 @@ export function parseAsyncWaitOptions(options: unknown): AsyncWaitOptions {
  * `signal` aborts. Like any futex wait it may also resolve 'woken' spuriously:
  * look at the word again.
  */
-export function futexWaitAsync(region: MappedRegion, byteOffset: number, expected: number, options: AsyncWaitOptions = {}): Promise<AsyncWaitResult> {
+export function futexWaitAsync(
+  region: MappedRegion,
+  byteOffset: number,
+  expected: number,
+  options: AsyncWaitOptions = {},
+): Promise<AsyncWaitResult> {
   const address = wordAddress(region, byteOffset)
   if (futexNumber === undefined) throw invalidArgument('platform', process.platform, 'Linux (futex); check futexSupported first')
   if (!Number.isInteger(expected) || expected < -(2 ** 31) || expected >= 2 ** 32) {
     throw invalidArgument('expected', expected, 'a 32-bit integer (-2147483648 to 4294967295)')
   }
   // Polling (past the engine's threads) reads through region.buffer, which throws ECLOSED once the region is closed.
-  return waitEngine().waitAsync(address, expected, parseAsyncWaitOptions(options), () => Atomics.load(new Int32Array(region.buffer, byteOffset, 1), 0))
+  return waitEngine().waitAsync(address, expected, parseAsyncWaitOptions(options), () =>
+    Atomics.load(new Int32Array(region.buffer, byteOffset, 1), 0),
+  )
 }

@@ -26,7 +26,8 @@ export class WindowsNamedEvent {
   /** Opens the event `name` (in the session's `Local\` namespace), creating it if needed. */
   static open(name: string): WindowsNamedEvent {
     checkName(name)
-    if (selectBackend() !== 'windows') throw new ShmError('ENOTSUP', `Windows event "${name}": named events exist only on Windows (this is ${process.platform})`)
+    if (selectBackend() !== 'windows')
+      throw new ShmError('ENOTSUP', `Windows event "${name}": named events exist only on Windows (this is ${process.platform})`)
     const k = kernel32()
     const handle = k.CreateEventW(null, false, false, `Local\\${name}`)
     if (handle === null || handle === 0n) throw windowsError('CreateEventW', k.GetLastError(), `Windows event "${name}"`)

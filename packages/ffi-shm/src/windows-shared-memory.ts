@@ -1,6 +1,13 @@
 import { z } from 'zod'
 import { ShmError } from '@shmkit/errors'
-import { ERROR_ALREADY_EXISTS, FILE_MAP_ALL_ACCESS, FILE_MAP_READ, INVALID_HANDLE_VALUE, kernel32, PAGE_READWRITE } from './bindings/windows.js'
+import {
+  ERROR_ALREADY_EXISTS,
+  FILE_MAP_ALL_ACCESS,
+  FILE_MAP_READ,
+  INVALID_HANDLE_VALUE,
+  kernel32,
+  PAGE_READWRITE,
+} from './bindings/windows.js'
 import { closedError, windowsError } from './errors.js'
 import { mapTarget, type MapTarget, type MappableObject } from './map-source.js'
 import { selectBackend } from './platform.js'
@@ -65,7 +72,9 @@ export class WindowsSharedMemory implements MappableObject {
     const handle = k.OpenFileMappingW(readOnly ? FILE_MAP_READ : FILE_MAP_ALL_ACCESS, false, name)
     if (handle === null || handle === 0n) {
       const e = windowsError('OpenFileMappingW', k.GetLastError(), describe(name))
-      throw e.errno === 2 ? new ShmError('ENOENT', `${describe(name)} does not exist`, { target: describe(name), errno: 2, syscall: 'OpenFileMappingW' }) : e
+      throw e.errno === 2
+        ? new ShmError('ENOENT', `${describe(name)} does not exist`, { target: describe(name), errno: 2, syscall: 'OpenFileMappingW' })
+        : e
     }
     // The size of an opened mapping: map it whole once and ask for the region's size.
     const view = k.MapViewOfFile(handle, FILE_MAP_READ, 0, 0, 0)

@@ -23,7 +23,8 @@ function checkKey(key: unknown): number {
 
 /** A System V IPC key for an existing file and a project id 1..255 (ftok). */
 export function xsiKey(path: string, id: number): number {
-  if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) throw invalidArgument('path', path, 'the path of an existing file')
+  if (typeof path !== 'string' || path.length === 0 || path.includes('\0'))
+    throw invalidArgument('path', path, 'the path of an existing file')
   if (!Number.isInteger(id) || id < 1 || id > 255) throw invalidArgument('id', id, 'an integer from 1 to 255')
   const key = posix().ftok(path, id)
   if (key === -1) throw osError('ftok', posix().errno(), `"${path}"`)

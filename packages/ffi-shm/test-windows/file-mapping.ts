@@ -46,7 +46,11 @@ test('missing files are ENOENT; a mapped file cannot be removed (EACCES, with a 
   const file = new FileMapping(path)
   let region: MappedRegion | undefined = new MappedRegion(file)
   new Uint8Array(region.buffer)[0] = 5
-  assert.throws(() => FileMapping.remove(path), { name: 'ShmError', code: 'EACCES', hint: /cannot delete a file while a process has it mapped/ })
+  assert.throws(() => FileMapping.remove(path), {
+    name: 'ShmError',
+    code: 'EACCES',
+    hint: /cannot delete a file while a process has it mapped/,
+  })
   region.close()
   file.close()
   region = undefined

@@ -28,7 +28,10 @@ test('create, size and map the portable object; the bytes are shared', (t) => {
   using region = new MappedRegion(shm)
   const bytes = new Uint8Array(region.buffer)
   assert.equal(bytes.length, 100_000)
-  assert.ok(bytes.every((b) => b === 0), 'new bytes read as zero')
+  assert.ok(
+    bytes.every((b) => b === 0),
+    'new bytes read as zero',
+  )
   bytes[0] = 42
   bytes[99_999] = 43
   using again = SharedMemoryObject.open(name)

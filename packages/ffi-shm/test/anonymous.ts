@@ -23,7 +23,11 @@ t.test('anonymous memory grows but never shrinks (sealed), and refuses use after
   t.teardown(() => mem.close())
   mem.truncate(128 * 1024)
   t.equal(mem.size, 128 * 1024, 'grown')
-  t.throws(() => mem.truncate(4096), { name: 'ShmError', code: 'EACCES', syscall: 'ftruncate', message: /anonymous shared memory \(fd \d+\)/ }, 'shrinking is refused by the seal')
+  t.throws(
+    () => mem.truncate(4096),
+    { name: 'ShmError', code: 'EACCES', syscall: 'ftruncate', message: /anonymous shared memory \(fd \d+\)/ },
+    'shrinking is refused by the seal',
+  )
   t.equal(mem.size, 128 * 1024, 'the size is unchanged')
   t.throws(() => mem.truncate(-1), { name: 'ShmError', code: 'EINVAL' })
   mem.close()

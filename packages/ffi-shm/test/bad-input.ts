@@ -34,7 +34,11 @@ t.test('mapping: a zero-size object, offsets and sizes past the end, bad options
   t.throws(() => new MappedRegion(shm, { offset: 100, size: 8100 }), einval(/invalid size: got 8100, expected an integer from 1 to 8092/))
   t.throws(() => new MappedRegion(shm, { size: 2 ** 32 + 1 }), einval(/size/))
   ftruncateSync(shm.fd, 2 ** 32 + 8192 - 1) // sparse, so free; through the fd as another program would: truncate() refuses over 4 GiB
-  t.throws(() => new MappedRegion(shm), einval(/invalid size: got 4294975487, expected at most 4294967296 bytes per region: .* map it in windows/), 'no silent clamp of the default size')
+  t.throws(
+    () => new MappedRegion(shm),
+    einval(/invalid size: got 4294975487, expected at most 4294967296 bytes per region: .* map it in windows/),
+    'no silent clamp of the default size',
+  )
   using tail = new MappedRegion(shm, { offset: 2 ** 32 + 4097, size: 100 })
   t.equal(tail.size, 100, 'a window past 4 GiB maps')
   shm.truncate(8192)

@@ -30,8 +30,16 @@ for (const example of raw) {
     t.match(r.stdout, /child: /, 'the child ran and reported')
     t.notMatch(r.stdout, /WRONG|MISSING/)
     const leftovers = [...readdirSync('/dev/shm'), ...readdirSync(tmpdir())].filter((f) => f.startsWith('shmkit-example-'))
-    t.same(leftovers.filter((f) => !leftoverOfAnotherRun(f)), [], 'no object left in /dev/shm or the temp folder')
-    t.same([...exampleXsiKeys()].filter((k) => !keysBefore.has(k)), [], 'no XSI segment left')
+    t.same(
+      leftovers.filter((f) => !leftoverOfAnotherRun(f)),
+      [],
+      'no object left in /dev/shm or the temp folder',
+    )
+    t.same(
+      [...exampleXsiKeys()].filter((k) => !keysBefore.has(k)),
+      [],
+      'no XSI segment left',
+    )
   })
 }
 

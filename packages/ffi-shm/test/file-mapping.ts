@@ -69,7 +69,11 @@ t.test('a file shrunk by someone else: sizes are checked against fstat before ma
   const path = tempFile(t, Buffer.alloc(3 * 4096))
   using file = new FileMapping(path)
   truncateSync(path, 4096) // another process, in effect
-  t.throws(() => new MappedRegion(file, { size: 3 * 4096 }), { name: 'ShmError', code: 'EINVAL', message: /invalid size: got 12288, expected an integer from 1 to 4096/ })
+  t.throws(() => new MappedRegion(file, { size: 3 * 4096 }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid size: got 12288, expected an integer from 1 to 4096/,
+  })
   t.throws(() => new MappedRegion(file, { offset: 8192 }), { name: 'ShmError', code: 'EINVAL', message: /invalid offset/ })
   truncateSync(path, 0)
   t.throws(() => new MappedRegion(file), { name: 'ShmError', code: 'EINVAL', message: /size is not 0/ })
@@ -87,7 +91,11 @@ t.test('remove: true once, then false; not for directories', async (t) => {
   t.equal(FileMapping.remove(`${path}/below-a-file`), false, 'a path through a file names nothing')
   t.throws(() => FileMapping.remove(''), { name: 'ShmError', code: 'EINVAL', message: /invalid path/ })
   const tooLong = join(tmpdir(), 'x'.repeat(300))
-  t.throws(() => FileMapping.remove(tooLong), { name: 'ShmError', code: 'ENAMETOOLONG', errno: 36, message: /file ".*"/ }, 'other failures are errors, not "nothing there"')
+  t.throws(
+    () => FileMapping.remove(tooLong),
+    { name: 'ShmError', code: 'ENAMETOOLONG', errno: 36, message: /file ".*"/ },
+    'other failures are errors, not "nothing there"',
+  )
 })
 
 t.test('use after close is ECLOSED; regions outlive their FileMapping', async (t) => {

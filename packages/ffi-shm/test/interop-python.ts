@@ -21,7 +21,7 @@ t.test('shmkit creates, Python reads and writes', async (t) => {
   using region = new MappedRegion(shm)
   const bytes = new Uint8Array(region.buffer)
   bytes.set(Buffer.from('hello from shmkit'))
-  const r = await run(python, ['-c', attach(name, "print(bytes(shm.buf[:17]).decode()); shm.buf[100] = 201")])
+  const r = await run(python, ['-c', attach(name, 'print(bytes(shm.buf[:17]).decode()); shm.buf[100] = 201')])
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout.trim(), 'hello from shmkit')
   t.equal(bytes[100], 201, "shmkit sees Python's write")

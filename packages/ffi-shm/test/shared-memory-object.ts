@@ -17,7 +17,13 @@ t.test('create, open, truncate, size, remove', async (t) => {
   shm.close()
   t.equal(SharedMemoryObject.remove(name), true)
   t.equal(SharedMemoryObject.remove(name), false, 'a second remove finds nothing')
-  t.throws(() => SharedMemoryObject.open(name), { name: 'ShmError', code: 'ENOENT', errno: 2, syscall: 'shm_open', message: new RegExp(name) })
+  t.throws(() => SharedMemoryObject.open(name), {
+    name: 'ShmError',
+    code: 'ENOENT',
+    errno: 2,
+    syscall: 'shm_open',
+    message: new RegExp(name),
+  })
 })
 
 t.test('EEXIST, openOrCreate and an explicit mode', async (t) => {

@@ -32,7 +32,9 @@ t.test('futexWake wakes a waiter in another process', { skip: !futexSupported },
   shm.truncate(4096)
   using region = new MappedRegion(shm)
   const words = new Int32Array(region.buffer)
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/futex-waiter.ts', import.meta.url)), name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/futex-waiter.ts', import.meta.url)), name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   let out = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   const closed = new Promise((resolve) => child.on('close', resolve))

@@ -1,5 +1,13 @@
 import t from 'tap'
-import { futexSupported, futexWaitAsync, futexWake, MappedRegion, MAX_WAITER_THREADS, SharedMemoryObject, waitEngine } from '@shmkit/ffi-shm'
+import {
+  futexSupported,
+  futexWaitAsync,
+  futexWake,
+  MappedRegion,
+  MAX_WAITER_THREADS,
+  SharedMemoryObject,
+  waitEngine,
+} from '@shmkit/ffi-shm'
 import { shmName } from './helpers/run.js'
 
 t.test('futexWaitAsync: woken, changed, timeout, abort', { skip: !futexSupported }, async (t) => {
@@ -17,7 +25,11 @@ t.test('futexWaitAsync: woken, changed, timeout, abort', { skip: !futexSupported
   }, 5)
   t.equal(await woken, 'woken')
   clearInterval(waker)
-  t.equal(await futexWaitAsync(region, 0, Atomics.load(words, 0) + 1, { timeoutMs: 60_000 }), 'woken', 'a word that no longer holds the value ends the wait at once')
+  t.equal(
+    await futexWaitAsync(region, 0, Atomics.load(words, 0) + 1, { timeoutMs: 60_000 }),
+    'woken',
+    'a word that no longer holds the value ends the wait at once',
+  )
   t.equal(await futexWaitAsync(region, 4, 0, { timeoutMs: 20 }), 'timeout')
   t.equal(await futexWaitAsync(region, 4, 0, { timeoutMs: 0 }), 'timeout', 'a zero timeout only looks')
   const ac = new AbortController()
@@ -28,23 +40,27 @@ t.test('futexWaitAsync: woken, changed, timeout, abort', { skip: !futexSupported
   t.equal(waitEngine().pending, 0)
 })
 
-t.test(`more distinct words than ${MAX_WAITER_THREADS} threads watch: the rest are polled, none is lost`, { skip: !futexSupported, timeout: 280_000 }, async (t) => {
-  const name = shmName(t)
-  using shm = SharedMemoryObject.create(name)
-  shm.truncate(4096)
-  using region = new MappedRegion(shm)
-  const words = new Int32Array(region.buffer)
-  const count = MAX_WAITER_THREADS * 127 + 100
-  const waits = Array.from({ length: count }, (_, i) => futexWaitAsync(region, i * 4, 0, { timeoutMs: 200_000 }))
-  t.equal(waitEngine().pending, count)
-  await new Promise((r) => setTimeout(r, 200))
-  for (let i = 0; i < count; i++) {
-    Atomics.store(words, i, 1)
-    futexWake(region, i * 4, 1)
-  }
-  const results = await Promise.all(waits)
-  t.equal(results.filter((r) => r === 'woken').length, count, 'every wait woken')
-})
+t.test(
+  `more distinct words than ${MAX_WAITER_THREADS} threads watch: the rest are polled, none is lost`,
+  { skip: !futexSupported, timeout: 280_000 },
+  async (t) => {
+    const name = shmName(t)
+    using shm = SharedMemoryObject.create(name)
+    shm.truncate(4096)
+    using region = new MappedRegion(shm)
+    const words = new Int32Array(region.buffer)
+    const count = MAX_WAITER_THREADS * 127 + 100
+    const waits = Array.from({ length: count }, (_, i) => futexWaitAsync(region, i * 4, 0, { timeoutMs: 200_000 }))
+    t.equal(waitEngine().pending, count)
+    await new Promise((r) => setTimeout(r, 200))
+    for (let i = 0; i < count; i++) {
+      Atomics.store(words, i, 1)
+      futexWake(region, i * 4, 1)
+    }
+    const results = await Promise.all(waits)
+    t.equal(results.filter((r) => r === 'woken').length, count, 'every wait woken')
+  },
+)
 
 t.test('bad input', { skip: !futexSupported }, async (t) => {
   const name = shmName(t)

@@ -11,7 +11,11 @@ t.test('the backend follows the platform', async (t) => {
 t.test('native Windows shared memory is refused elsewhere', { skip: process.platform === 'win32' }, async (t) => {
   t.throws(() => WindowsSharedMemory.create('x', 4096), { name: 'ShmError', code: 'ENOTSUP', message: /only on Windows/ })
   t.throws(() => WindowsSharedMemory.open('x'), { name: 'ShmError', code: 'ENOTSUP' })
-  t.throws(() => WindowsSharedMemory.open('x', { readOnly: 'yes' } as unknown as { readOnly: boolean }), { name: 'ShmError', code: 'EINVAL', message: /readOnly/ }, 'options are checked before the platform')
+  t.throws(
+    () => WindowsSharedMemory.open('x', { readOnly: 'yes' } as unknown as { readOnly: boolean }),
+    { name: 'ShmError', code: 'EINVAL', message: /readOnly/ },
+    'options are checked before the platform',
+  )
   t.throws(() => WindowsSharedMemory.create('a/b', 4096), { name: 'ShmError', code: 'EINVAL', message: /invalid name/ })
 })
 

@@ -36,5 +36,9 @@ t.test('IPC_PRIVATE segments', async (t) => {
   })
   using region = new MappedRegion(xsi)
   t.equal(region.size, 4096)
-  t.throws(() => XsiSharedMemory.open(0), { name: 'ShmError', code: 'EINVAL', message: /invalid key: got 0, expected the key of an existing segment/ })
+  t.throws(() => XsiSharedMemory.open(0), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid key: got 0, expected the key of an existing segment/,
+  })
 })

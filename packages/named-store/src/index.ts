@@ -13,7 +13,12 @@ export { SegmentHeader, SEGMENT_MAGIC, LAYOUT_VERSION, HEADER_BYTES, MIN_SEGMENT
 export type { LockOptions } from './segment/lock.js'
 export * from './sync/index.js'
 export { MessageQueue } from './messaging/message-queue.js'
-export type { ReceivedMessage, MessageQueueCreateOptions, MessageQueueOpenOptions, MessageQueueOpenOrCreateOptions } from './messaging/message-queue.js'
+export type {
+  ReceivedMessage,
+  MessageQueueCreateOptions,
+  MessageQueueOpenOptions,
+  MessageQueueOpenOrCreateOptions,
+} from './messaging/message-queue.js'
 export type { SendAsyncOptions, ReceiveAsyncOptions, MessageData } from './messaging/message-input.js'
 export { ZeroCopyChannel } from './messaging/zero-copy-channel.js'
 export type { ChannelCreateOptions, ChannelOpenOptions, ChannelOpenOrCreateOptions } from './messaging/zero-copy-channel.js'

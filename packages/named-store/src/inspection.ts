@@ -77,7 +77,8 @@ export function readSanity(source: InspectionSource): { ok: boolean; problems: s
   }
   if (source.journal.pending !== 0) problems.push(`journal holds ${source.journal.pending} entries of an unfinished operation`)
   const allocatorEnd = source.dataStart + source.allocator.size
-  if (allocatorEnd > source.size || source.size - allocatorEnd >= 16) problems.push(`allocator: its range ends at ${allocatorEnd}, the header's size is ${source.size}`)
+  if (allocatorEnd > source.size || source.size - allocatorEnd >= 16)
+    problems.push(`allocator: its range ends at ${allocatorEnd}, the header's size is ${source.size}`)
   const allocatorReport = source.allocator.checkSanity()
   if (!allocatorReport.ok) problems.push(...allocatorReport.problems.map((p: string) => `allocator: ${p}`))
   const used = source.table.check(problems, (record) => source.records.problem(record) ?? unmarked(source.allocator, record))

@@ -1,6 +1,15 @@
 import { RbTreeBestFit } from '@shmkit/allocator'
 import { ShmError, invalidArgument } from '@shmkit/errors'
-import { checkIndexHeader, HEADER_BYTES, JOURNAL_ENTRIES, MAX_SEGMENT_BYTES, SegmentHeader, readSegmentSize, writeHeader, validateHeader } from './segment/header.js'
+import {
+  checkIndexHeader,
+  HEADER_BYTES,
+  JOURNAL_ENTRIES,
+  MAX_SEGMENT_BYTES,
+  SegmentHeader,
+  readSegmentSize,
+  writeHeader,
+  validateHeader,
+} from './segment/header.js'
 import { UndoJournal } from './segment/journal.js'
 import { checkGrowth, MIN_GROWTH_BYTES, regrowthAfterShrink } from './segment/growth.js'
 import { SegmentLock, type LockOptions, type LockWaiter } from './segment/lock.js'
@@ -20,7 +29,16 @@ import { readSanity, readStats, type InspectionSource, type SegmentStats } from 
 import { SegmentHeapImpl } from './containers/heap.js'
 import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
 import { isSoundType } from './types/sound-type.js'
-import { assertFits, createSegmentMemory, snapshotInit, t, validateInit, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
+import {
+  assertFits,
+  createSegmentMemory,
+  snapshotInit,
+  t,
+  validateInit,
+  type SegmentMemory,
+  type Type,
+  type ViewOf,
+} from './types/index.js'
 
 export type { ObjectInfo } from './index/record-reader.js'
 export type { SegmentStats } from './inspection.js'
@@ -188,7 +206,13 @@ export class SegmentManager {
       },
     }
     this.table = new NameTable(host)
-    this.records = new RecordReader(this.mem, this.dataStart, () => this.liveSize(), backing.target, (record) => this.blockBytesAt(record))
+    this.records = new RecordReader(
+      this.mem,
+      this.dataStart,
+      () => this.liveSize(),
+      backing.target,
+      (record) => this.blockBytesAt(record),
+    )
     this.reader = new ReadProtocol(this.mem, backing.target, this.lock, options.read)
     const manager = this
     this.inspection = {
@@ -197,7 +221,12 @@ export class SegmentManager {
         return manager.liveSize()
       },
       dataStart: this.dataStart,
-      target: backing.target, allocator: this.allocator, journal: this.journal, table: this.table, records: this.records }
+      target: backing.target,
+      allocator: this.allocator,
+      journal: this.journal,
+      table: this.table,
+      records: this.records,
+    }
     this.hashKey = { k0: u32[SegmentHeader.HASH_SEED_LO >>> 2] ?? 0, k1: u32[SegmentHeader.HASH_SEED_HI >>> 2] ?? 0 }
     this.mem.heap = new SegmentHeapImpl(this.lock, this.journal, this.allocator, backing.target, () => this.countOperation(), this.mem.i32)
   }
@@ -222,12 +251,16 @@ export class SegmentManager {
     const nameBytes = checkName(name)
     checkType(type)
     if (!Number.isSafeInteger(count) || count < 1 || count * type.size > 2 ** 32) {
-      throw invalidArgument('count', count, `an integer from 1 to ${Math.floor(2 ** 32 / Math.max(type.size, 1))}`, { target: this.backing.target })
+      throw invalidArgument('count', count, `an integer from 1 to ${Math.floor(2 ** 32 / Math.max(type.size, 1))}`, {
+        target: this.backing.target,
+      })
     }
     const arrayType = arrayOf(type, count)
     // One value fills every element in place (never a JS array of `count` copies); an iterable is drained once.
     const value = snapshotValid(arrayType, init)
-    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, arrayType, value, count, type)) as ViewOf<ReturnType<typeof t.array<T>>>
+    return this.mutateIndex(() => this.constructLocked(RecordKind.NAMED, name, nameBytes, arrayType, value, count, type)) as ViewOf<
+      ReturnType<typeof t.array<T>>
+    >
   }
 
   /** The named object, or undefined; ETYPE if it was constructed with another type. */
@@ -329,7 +362,9 @@ export class SegmentManager {
       }
       const name = this.records.name(record)
       if (!this.destroyLocked(name, kind as RecordKind)) {
-        throw new ShmError('ECORRUPT', `${this.backing.target}: object at ${offset} names "${name}" but the index does not list it`, { target: this.backing.target })
+        throw new ShmError('ECORRUPT', `${this.backing.target}: object at ${offset} names "${name}" but the index does not list it`, {
+          target: this.backing.target,
+        })
       }
     })
   }
@@ -341,7 +376,9 @@ export class SegmentManager {
     this.countOperation()
     const size = this.liveSize()
     if (!Number.isSafeInteger(offset) || offset < this.dataStart || offset + type.size > size) {
-      throw invalidArgument('offset', offset, `an integer from ${this.dataStart} to ${size - type.size} (inside the segment's heap)`, { target: this.backing.target })
+      throw invalidArgument('offset', offset, `an integer from ${this.dataStart} to ${size - type.size} (inside the segment's heap)`, {
+        target: this.backing.target,
+      })
     }
     assertFits(this.mem, offset, type)
     return type.view(this.mem, offset) as ViewOf<T>
@@ -399,7 +436,9 @@ export class SegmentManager {
     enterWrite(i32, false)
     try {
       if (this.allocator.isMarked(offset)) {
-        throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, { target: this.backing.target })
+        throw new ShmError('EINVAL', `invalid offset: ${offset} holds a constructed object; destroy it by name or with destroyPtr`, {
+          target: this.backing.target,
+        })
       }
       this.allocator.deallocate(offset)
       journal.commit()
@@ -626,17 +665,25 @@ export class SegmentManager {
     if (table === 0) return
     const bytes = (u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0) * 8
     if (this.blockBytesAt(table) < bytes) {
-      throw new ShmError('ECORRUPT', `${this.backing.target} has a corrupt header: the name table at ${table} (${bytes} bytes) is not inside a live allocator block`, {
-        target: this.backing.target,
-      })
+      throw new ShmError(
+        'ECORRUPT',
+        `${this.backing.target} has a corrupt header: the name table at ${table} (${bytes} bytes) is not inside a live allocator block`,
+        {
+          target: this.backing.target,
+        },
+      )
     }
   }
 
   private nestedError(): ShmError {
-    return new ShmError('EBUSY', `${this.backing.target}: an operation was called from inside another operation on the same handle (a callback into the segment); it was refused and nothing of it was applied`, {
-      target: this.backing.target,
-      hint: 'read everything the operation needs before calling it; use withLock to group operations',
-    })
+    return new ShmError(
+      'EBUSY',
+      `${this.backing.target}: an operation was called from inside another operation on the same handle (a callback into the segment); it was refused and nothing of it was applied`,
+      {
+        target: this.backing.target,
+        hint: 'read everything the operation needs before calling it; use withLock to group operations',
+      },
+    )
   }
 
   private mutateIndex<R>(fn: () => R): R {
@@ -669,7 +716,6 @@ export class SegmentManager {
       lock.release()
     }
   }
-
 
   /** Runs under the lock after a dead owner's lock was taken over. */
   private recoverFromDeadOwner(): void {
@@ -737,17 +783,35 @@ export class SegmentManager {
 
   private withTargetError(e: unknown): unknown {
     if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
-      return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, { target: this.backing.target, details: e.details, cause: e })
+      return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, {
+        target: this.backing.target,
+        details: e.details,
+        cause: e,
+      })
     }
     return e
   }
 
-  private constructLocked(kind: RecordKind, name: string, nameBytes: number, type: Type, init: unknown, count: number, elementType: Type | undefined): unknown {
+  private constructLocked(
+    kind: RecordKind,
+    name: string,
+    nameBytes: number,
+    type: Type,
+    init: unknown,
+    count: number,
+    elementType: Type | undefined,
+  ): unknown {
     const hash = kind === RecordKind.ANONYMOUS ? 0 : hashName(name, kind, this.hashKey)
     if (kind !== RecordKind.ANONYMOUS && this.table.findSlot(name, kind, hash) >= 0) {
-      throw new ShmError('EEXIST', kind === RecordKind.UNIQUE ? `${this.backing.target} already holds the unique ${type.name}` : `${this.backing.target} already holds an object named "${name}"`, {
-        target: this.backing.target,
-      })
+      throw new ShmError(
+        'EEXIST',
+        kind === RecordKind.UNIQUE
+          ? `${this.backing.target} already holds the unique ${type.name}`
+          : `${this.backing.target} already holds an object named "${name}"`,
+        {
+          target: this.backing.target,
+        },
+      )
     }
     const typeName = typeNameBytes(type)
     const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
@@ -842,7 +906,11 @@ export class SegmentManager {
       this.locateError = corruption
       return FAILED
     }
-    if (asArray ? !records.isArray(record) || !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, true) : !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, false)) {
+    if (
+      asArray
+        ? !records.isArray(record) || !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, true)
+        : !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, false)
+    ) {
       this.locateError = this.typeMismatch(name, record, asArray ? `array(${type.name},*)` : type.name)
       return FAILED
     }
@@ -851,7 +919,11 @@ export class SegmentManager {
     const byteLength = records.byteLength(record)
     if (asArray ? count * type.size !== byteLength : type.size !== byteLength) {
       const needs = asArray ? `counts ${count} elements (${count * type.size} bytes)` : `holds a ${type.name} (${type.size} bytes)`
-      this.locateError = new ShmError('ECORRUPT', `${this.backing.target}: "${name}": record ${record} ${needs}, but its object has ${byteLength} bytes`, { target: this.backing.target })
+      this.locateError = new ShmError(
+        'ECORRUPT',
+        `${this.backing.target}: "${name}": record ${record} ${needs}, but its object has ${byteLength} bytes`,
+        { target: this.backing.target },
+      )
       return FAILED
     }
     this.locateCount = count
@@ -873,11 +945,15 @@ export class SegmentManager {
     const now = currentSize()
     if (now >= this.segmentSize) return
     this.mem.closed = true
-    this.broken = new ShmError('ECORRUPT', `${this.backing.target} was truncated underneath this handle: ${now} bytes, the segment needs ${this.segmentSize}`, {
-      target: this.backing.target,
-      details: { size: now, needed: this.segmentSize },
-      hint: 'something outside shmkit shrank the file or object; close this handle',
-    })
+    this.broken = new ShmError(
+      'ECORRUPT',
+      `${this.backing.target} was truncated underneath this handle: ${now} bytes, the segment needs ${this.segmentSize}`,
+      {
+        target: this.backing.target,
+        details: { size: now, needed: this.segmentSize },
+        hint: 'something outside shmkit shrank the file or object; close this handle',
+      },
+    )
     throw this.broken
   }
 
@@ -889,8 +965,16 @@ export class SegmentManager {
   /** The record of the object at `offset`: EINVAL unless a live object block starts it. */
   private recordOfObject(offset: unknown): number {
     const size = this.liveSize()
-    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < this.dataStart + Record.NAME || offset >= size || (offset & 15) !== 0) {
-      throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, { target: this.backing.target })
+    if (
+      typeof offset !== 'number' ||
+      !Number.isSafeInteger(offset) ||
+      offset < this.dataStart + Record.NAME ||
+      offset >= size ||
+      (offset & 15) !== 0
+    ) {
+      throw invalidArgument('offset', offset, `the offset of a constructed object (16-aligned, from ${this.dataStart} to ${size})`, {
+        target: this.backing.target,
+      })
     }
     const record = this.mem.u32[(offset - 4) >>> 2] ?? 0
     if (this.records.problem(record) !== undefined || this.records.objectOffset(record) !== offset || !this.isObjectBlock(record)) {
@@ -927,7 +1011,8 @@ export class SegmentManager {
 
   private uniqueName(type: Type): number {
     const bytes = typeNameBytes(type).length
-    if (bytes > MAX_NAME_BYTES) throw invalidArgument('type', type.name, `a type whose name is at most ${MAX_NAME_BYTES} bytes to be unique`)
+    if (bytes > MAX_NAME_BYTES)
+      throw invalidArgument('type', type.name, `a type whose name is at most ${MAX_NAME_BYTES} bytes to be unique`)
     return bytes
   }
 
@@ -938,7 +1023,10 @@ export class SegmentManager {
   private assertWritable(): void {
     this.assertOpen()
     if (this.readOnly) {
-      throw new ShmError('EREADONLY', `${this.backing.target} was opened read-only`, { target: this.backing.target, hint: 'open it without { readOnly: true } to change it' })
+      throw new ShmError('EREADONLY', `${this.backing.target} was opened read-only`, {
+        target: this.backing.target,
+        hint: 'open it without { readOnly: true } to change it',
+      })
     }
   }
 
@@ -958,7 +1046,8 @@ function typeNameBytes(type: Type): Uint8Array {
   let bytes = typeNames.get(type)
   if (bytes === undefined) {
     bytes = encodeName(type.name)
-    if (bytes.length > MAX_TYPE_NAME_BYTES) throw invalidArgument('type', type.name, `a type whose canonical name is at most ${MAX_TYPE_NAME_BYTES} bytes`)
+    if (bytes.length > MAX_TYPE_NAME_BYTES)
+      throw invalidArgument('type', type.name, `a type whose canonical name is at most ${MAX_TYPE_NAME_BYTES} bytes`)
     typeNames.set(type, bytes)
   }
   return bytes
@@ -1001,7 +1090,8 @@ function checkLookupName(name: unknown): asserts name is string {
 function checkName(name: unknown): number {
   checkLookupName(name)
   const bytes = utf8Length(name)
-  if (bytes > MAX_NAME_BYTES) throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
+  if (bytes > MAX_NAME_BYTES)
+    throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
   return bytes
 }
 

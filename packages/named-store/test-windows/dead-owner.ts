@@ -24,13 +24,20 @@ for (const kind of ['portable', 'native'] as const) {
   test(`${kind}: a process killed inside withLock does not wedge the others`, async (t) => {
     const name = uniqueName()
     if (kind === 'portable') t.after(() => ManagedSharedMemory.remove(name))
-    const seg: SegmentManager = kind === 'native' ? ManagedWindowsSharedMemory.create(name, 1 << 20) : ManagedSharedMemory.create(name, 1 << 20, { lock: { ownerCheckMs: 5 } })
+    const seg: SegmentManager =
+      kind === 'native'
+        ? ManagedWindowsSharedMemory.create(name, 1 << 20)
+        : ManagedSharedMemory.create(name, 1 << 20, { lock: { ownerCheckMs: 5 } })
     t.after(() => seg.close())
     seg.construct('before', types.int32, 1)
     await killWhileLocked(kind, name)
     const recoveries = seg.lockRecoveries
-    assert.equal(seg.withLock(() => 'ran'), 'ran', 'the next withLock runs')
-    assert.equal(seg.lockRecoveries, recoveries + 1, 'by taking the dead owner\'s lock over')
+    assert.equal(
+      seg.withLock(() => 'ran'),
+      'ran',
+      'the next withLock runs',
+    )
+    assert.equal(seg.lockRecoveries, recoveries + 1, "by taking the dead owner's lock over")
     assert.equal(seg.find('before', types.int32)?.value, 1)
     seg.construct('after', types.int32, 2)
     assert.ok(seg.checkSanity())
@@ -47,6 +54,10 @@ test('a live owner is never taken over: a locker waits, then times out', async (
   await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()))
   const waiter = ManagedSharedMemory.open(name, { lock: { timeoutMs: 1500, ownerCheckMs: 5 } })
   t.after(() => waiter.close())
-  assert.throws(() => waiter.withLock(() => 'stolen'), { name: 'ShmError', code: 'ETIMEDOUT', message: new RegExp(`held by pid ${child.pid}`) })
+  assert.throws(() => waiter.withLock(() => 'stolen'), {
+    name: 'ShmError',
+    code: 'ETIMEDOUT',
+    message: new RegExp(`held by pid ${child.pid}`),
+  })
   assert.equal(waiter.lockRecoveries, 0)
 })

@@ -14,13 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { runNode } from './helpers.js'
 
 const dist = fileURLToPath(new URL('../../../../examples/dist/', import.meta.url))
-const examples = [
-  'posix-parent-child',
-  'managed-parent-child',
-  'offset-handoff',
-  'managed-heap-and-buffer',
-  'windows-parent-child',
-]
+const examples = ['posix-parent-child', 'managed-parent-child', 'offset-handoff', 'managed-heap-and-buffer', 'windows-parent-child']
 const refusedDelete = ['managed-mapped-file', 'mapped-file-parent-child']
 
 for (const example of examples) {

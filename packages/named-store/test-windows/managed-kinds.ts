@@ -40,7 +40,10 @@ function exercise(seg: SegmentManager): void {
   assert.equal(raw % 64, 0)
   assert.equal(seg.numNamedObjects, 3)
   assert.deepEqual([...seg.names()].map((n) => n.name).sort(), ['hits', 'origin', 'primes'])
-  assert.equal(seg.withLock(() => 'under the lock'), 'under the lock')
+  assert.equal(
+    seg.withLock(() => 'under the lock'),
+    'under the lock',
+  )
   assert.ok(seg.checkSanity())
   seg.deallocate(raw)
   seg.destroyPtr(anon)

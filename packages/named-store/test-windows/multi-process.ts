@@ -16,7 +16,12 @@ type Kind = 'portable' | 'native' | 'file'
 /** Creates the segment; closes and removes it when the test ends (hooks run in order: close first). */
 function createKind(kind: Kind, t: { after(fn: () => unknown): void }): { seg: SegmentManager; name: string } {
   const name = kind === 'file' ? join(tmpdir(), `${uniqueName()}.seg`) : uniqueName()
-  const seg = kind === 'native' ? ManagedWindowsSharedMemory.create(name, 8 << 20) : kind === 'file' ? ManagedMappedFile.create(name, 8 << 20) : ManagedSharedMemory.create(name, 8 << 20)
+  const seg =
+    kind === 'native'
+      ? ManagedWindowsSharedMemory.create(name, 8 << 20)
+      : kind === 'file'
+        ? ManagedMappedFile.create(name, 8 << 20)
+        : ManagedSharedMemory.create(name, 8 << 20)
   // A closed segment object still references its views: drop it so they can be collected.
   let open: SegmentManager | undefined = seg
   t.after(() => {
@@ -39,7 +44,9 @@ for (const kind of ['portable', 'native', 'file'] as const) {
     const free0 = seg.freeMemory
     const hits = seg.construct('hits', types.uint32, 0)
     const plain = seg.construct('plain', types.uint32, 0)
-    const runs = await Promise.all(Array.from({ length: CHILDREN }, (_, id) => runNode(fixture('worker.js'), [kind, name, 'stress', String(id), String(OPS), '300'])))
+    const runs = await Promise.all(
+      Array.from({ length: CHILDREN }, (_, id) => runNode(fixture('worker.js'), [kind, name, 'stress', String(id), String(OPS), '300'])),
+    )
     let adds = 0
     let wrong = 0
     const winners = new Map<number, number>()

@@ -34,7 +34,10 @@ t.test('EINVAL: names, sizes, counts, options and init values', async (t) => {
   t.throws(() => new ManagedHeapMemory(2 ** 33), err('EINVAL', /invalid size/))
   t.throws(() => ManagedSharedMemory.create('bad/name', 1 << 20), err('EINVAL'))
   t.throws(() => ManagedSharedMemory.create(`x-${process.pid}`, 1 << 20, { mode: 0o1000 }), err('EINVAL', /mode/))
-  t.throws(() => ManagedSharedMemory.open(`x-${process.pid}`, { readOnly: 'yes' } as unknown as { readOnly: boolean }), err('EINVAL', /readOnly/))
+  t.throws(
+    () => ManagedSharedMemory.open(`x-${process.pid}`, { readOnly: 'yes' } as unknown as { readOnly: boolean }),
+    err('EINVAL', /readOnly/),
+  )
   t.throws(() => seg.at(3, types.int32), err('EINVAL', /invalid offset/))
   t.throws(() => seg.at(seg.size, types.int32), err('EINVAL', /invalid offset/))
   t.throws(() => seg.deallocate(12345), err('EINVAL'))

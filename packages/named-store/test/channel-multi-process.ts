@@ -10,7 +10,11 @@ import { fixture } from './helpers/segments.js'
 
 const SAMPLES = Number(process.env.SHMKIT_CHANNEL_SAMPLES ?? 2000)
 
-function startPeer(args: string[]): { ready: Promise<void>; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>; kill(): void } {
+function startPeer(args: string[]): {
+  ready: Promise<void>
+  done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>
+  kill(): void
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture('channel-peer.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

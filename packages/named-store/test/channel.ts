@@ -46,7 +46,10 @@ t.test('a lagging subscriber holds the publisher back; releasing frees it', asyn
   t.throws(() => pub.loan({ timeoutMs: 20 }), { name: 'ShmError', code: 'ETIMEDOUT' })
   await t.rejects(pub.loanAsync({ timeoutMs: 20 }), { code: 'ETIMEDOUT' })
   const held = [slow.receive(), slow.receive(), slow.receive()]
-  t.same(held.map((s) => s.data[0]), [0, 1, 2])
+  t.same(
+    held.map((s) => s.data[0]),
+    [0, 1, 2],
+  )
   t.equal(pub.tryLoan(), undefined, 'received but not released still holds the slot')
   held[1]?.release()
   t.equal(pub.tryLoan(), undefined, 'releasing out of order frees nothing before the oldest')
@@ -127,7 +130,10 @@ t.test('create, open, bad input', async (t) => {
   const name = channelName(t)
   t.throws(() => ZeroCopyChannel.open(name), { code: 'ENOENT' })
   t.throws(() => ZeroCopyChannel.create(name, { slotCount: 0, slotSize: 8 }), { code: 'EINVAL', issues: [{ path: ['slotCount'] }] })
-  t.throws(() => ZeroCopyChannel.create(name, { slotCount: 4, slotSize: 8, maxSubscribers: 1000 }), { code: 'EINVAL', issues: [{ path: ['maxSubscribers'] }] })
+  t.throws(() => ZeroCopyChannel.create(name, { slotCount: 4, slotSize: 8, maxSubscribers: 1000 }), {
+    code: 'EINVAL',
+    issues: [{ path: ['maxSubscribers'] }],
+  })
   t.throws(() => ZeroCopyChannel.create(name, { slotCount: 4096, slotSize: 1 << 30 }), { code: 'EINVAL', message: /more than the/ })
   const ch = ZeroCopyChannel.openOrCreate(name, { slotCount: 4, slotSize: 32 })
   t.throws(() => ch.subscriber({ wait: 'sleepy' } as never), { code: 'EINVAL', issues: [{ path: ['wait'] }] })

@@ -60,7 +60,12 @@ t.test('as struct fields and array elements', async (t) => {
   t.same([...u.avatar], [], 'a missing field is empty')
   u.name = 'Ada Lovelace'
   t.equal(seg.find('user', User)?.name, 'Ada Lovelace')
-  t.same(User.read((seg as unknown as { mem: never }).mem, u.offset), { id: 7, name: 'Ada Lovelace', meta: { langs: ['en'] }, avatar: new Uint8Array(0) })
+  t.same(User.read((seg as unknown as { mem: never }).mem, u.offset), {
+    id: 7,
+    name: 'Ada Lovelace',
+    meta: { langs: ['en'] },
+    avatar: new Uint8Array(0),
+  })
   const Outer = types.struct({ inner: User })
   const o = seg.construct('outer', Outer, { inner: { id: 1, name: 'a' } })
   // Replacing a nested struct frees the strings it held.
@@ -80,21 +85,25 @@ t.test('as struct fields and array elements', async (t) => {
 t.test('model: any sequence of writes reads back the last, and leaks nothing', async (t) => {
   const seg = heap(t, 4 << 20)
   fc.assert(
-    fc.property(fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 300 })), { maxLength: 30 }), fc.array(fc.jsonValue(), { maxLength: 10 }), (strings, jsons) => {
-      const s = seg.construct('s', types.str())
-      const j = seg.construct('j', types.json())
-      for (const value of strings) {
-        s.value = value
-        if (s.value !== value) return false
-      }
-      for (const value of jsons) {
-        j.value = value as never
-        if (JSON.stringify(j.value) !== JSON.stringify(value)) return false
-      }
-      seg.destroy('s')
-      seg.destroy('j')
-      return seg.allMemoryDeallocated() && seg.checkSanity()
-    }),
+    fc.property(
+      fc.array(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 300 })), { maxLength: 30 }),
+      fc.array(fc.jsonValue(), { maxLength: 10 }),
+      (strings, jsons) => {
+        const s = seg.construct('s', types.str())
+        const j = seg.construct('j', types.json())
+        for (const value of strings) {
+          s.value = value
+          if (s.value !== value) return false
+        }
+        for (const value of jsons) {
+          j.value = value as never
+          if (JSON.stringify(j.value) !== JSON.stringify(value)) return false
+        }
+        seg.destroy('s')
+        seg.destroy('j')
+        return seg.allMemoryDeallocated() && seg.checkSanity()
+      },
+    ),
     { numRuns: 60 },
   )
   t.pass('fast-check found no difference')
@@ -103,12 +112,22 @@ t.test('model: any sequence of writes reads back the last, and leaks nothing', a
 t.test('bad input: EINVAL with the path, ETYPE, ENOMEM with figures and the value unchanged', async (t) => {
   const seg = heap(t, 256 << 10)
   const User = types.struct({ name: types.str(), meta: types.json() })
-  t.throws(() => seg.construct('u', User, { name: 5 }), { name: 'ShmError', code: 'EINVAL', message: /^invalid init: name: expected a string, got 5/ })
+  t.throws(() => seg.construct('u', User, { name: 5 }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /^invalid init: name: expected a string, got 5/,
+  })
   const cyclic: Record<string, unknown> = {}
   cyclic.self = cyclic
-  t.throws(() => seg.construct('u', User, { meta: cyclic }), { code: 'EINVAL', message: /^invalid init: meta: expected a JSON value, got one JSON.stringify refuses/ })
+  t.throws(() => seg.construct('u', User, { meta: cyclic }), {
+    code: 'EINVAL',
+    message: /^invalid init: meta: expected a JSON value, got one JSON.stringify refuses/,
+  })
   t.throws(() => seg.construct('u', User, { meta: 10n }), { code: 'EINVAL', message: /meta: expected a JSON value/ })
-  t.throws(() => seg.construct('b', types.bytes(), [1, 300]), { code: 'EINVAL', message: /^invalid init: \[1\]: expected a byte \(0\.\.255\), got 300/ })
+  t.throws(() => seg.construct('b', types.bytes(), [1, 300]), {
+    code: 'EINVAL',
+    message: /^invalid init: \[1\]: expected a byte \(0\.\.255\), got 300/,
+  })
   t.equal(seg.numNamedObjects, 0, 'nothing was constructed')
   const s = seg.construct('s', types.str(), 'kept')
   t.throws(() => seg.find('s', types.json()), { name: 'ShmError', code: 'ETYPE', message: /"s" in .* is str, not json/ })
@@ -122,7 +141,10 @@ t.test('bad input: EINVAL with the path, ETYPE, ENOMEM with figures and the valu
   t.equal(s.value, 'kept', 'the old value survives a failed write')
   t.equal(seg.freeMemory, free, 'and no byte leaked')
   const bare = createSegmentMemory(new ArrayBuffer(64), { readOnly: false, target: 'bare memory' })
-  t.throws(() => types.str().view(bare, 0).value = 'x', { code: 'EINVAL', message: /str keeps its data out of line: it lives only in a managed segment/ })
+  t.throws(() => (types.str().view(bare, 0).value = 'x'), {
+    code: 'EINVAL',
+    message: /str keeps its data out of line: it lives only in a managed segment/,
+  })
   t.ok(seg.checkSanity())
 })
 
@@ -135,9 +157,12 @@ t.test('read-only handles read out-of-line values and refuse writes', async (t) 
   t.teardown(() => ro.close())
   const view = ro.find('s', types.str())
   t.equal(view?.value, 'shared text')
-  t.throws(() => {
-    if (view) view.value = 'no'
-  }, { name: 'ShmError', code: 'EREADONLY' })
+  t.throws(
+    () => {
+      if (view) view.value = 'no'
+    },
+    { name: 'ShmError', code: 'EREADONLY' },
+  )
   seg.find('s', types.str())!.value = 'updated'
   t.equal(view?.value, 'updated', 'a read-only view follows the writer')
 })

@@ -30,7 +30,9 @@ async function runAndKill(name: string, seed: number, delayMs: number): Promise<
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => {
       const check = (): void => (out.includes('ready\n') ? resolve(true) : void setTimeout(check, 1))
@@ -46,80 +48,86 @@ async function runAndKill(name: string, seed: number, delayMs: number): Promise<
   return out.split('\n')
 }
 
-t.test(`${KILLS} SIGKILLs inside container operations leave every container whole`, { timeout: Math.max(300_000, KILLS * 3000) }, async (t) => {
-  const name = segmentName(t)
-  const seg = ManagedSharedMemory.create(name, 32 << 20)
-  t.teardown(() => seg.close())
-  const map = seg.construct('kmap', mapType)
-  const cache = seg.construct('kcache', cacheType)
-  const vector = seg.construct('kvec', vectorType)
-  const model = new Map<string, number>()
-  let seed = 4242
-  let failures = 0
-  let cut = 0
-  let recoveries = 0
-  const fail = (kill: number, what: string): void => {
-    failures++
-    t.fail(`after kill ${kill}: ${what}`)
-  }
-  for (let kill = 0; kill < KILLS && failures < 5; kill++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
-    const lines = await runAndKill(name, seed, 5 + (seed % 40))
-    let pending: string | undefined
-    for (const line of lines) {
-      if (line === '' || line === 'ready') continue
-      if (line.startsWith('BAD')) fail(kill, `the child read a torn value: ${line}`)
-      else if (line[0] !== '=') pending = line
-      else {
-        const op = pending ?? ''
-        const [key = '', n] = op.slice(1).split(' ')
-        if (op[0] === '+') model.set(key, Number(n))
-        else if (op[0] === '-') model.delete(key)
-        else if (op[0] === 'u') model.set(key, Number(line.slice(1)))
-        pending = undefined
+t.test(
+  `${KILLS} SIGKILLs inside container operations leave every container whole`,
+  { timeout: Math.max(300_000, KILLS * 3000) },
+  async (t) => {
+    const name = segmentName(t)
+    const seg = ManagedSharedMemory.create(name, 32 << 20)
+    t.teardown(() => seg.close())
+    const map = seg.construct('kmap', mapType)
+    const cache = seg.construct('kcache', cacheType)
+    const vector = seg.construct('kvec', vectorType)
+    const model = new Map<string, number>()
+    let seed = 4242
+    let failures = 0
+    let cut = 0
+    let recoveries = 0
+    const fail = (kill: number, what: string): void => {
+      failures++
+      t.fail(`after kill ${kill}: ${what}`)
+    }
+    for (let kill = 0; kill < KILLS && failures < 5; kill++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
+      const lines = await runAndKill(name, seed, 5 + (seed % 40))
+      let pending: string | undefined
+      for (const line of lines) {
+        if (line === '' || line === 'ready') continue
+        if (line.startsWith('BAD')) fail(kill, `the child read a torn value: ${line}`)
+        else if (line[0] !== '=') pending = line
+        else {
+          const op = pending ?? ''
+          const [key = '', n] = op.slice(1).split(' ')
+          if (op[0] === '+') model.set(key, Number(n))
+          else if (op[0] === '-') model.delete(key)
+          else if (op[0] === 'u') model.set(key, Number(line.slice(1)))
+          pending = undefined
+        }
       }
-    }
-    const before = seg.lockRecoveries
-    seg.withLock(() => {})
-    recoveries += seg.lockRecoveries - before
-    // The cut operation happened or did not: both states are allowed, nothing else.
-    if (pending !== undefined) {
-      cut++
-      const [key = '', n] = pending.slice(1).split(' ')
-      if ('+-u'.includes(pending[0] ?? '')) {
-        const old = model.get(key)
-        const now = map.get(key)?.n
-        const allowed = pending[0] === '+' ? [old, Number(n)] : pending[0] === '-' ? [old, undefined] : [old, old === undefined ? now : old + 1]
-        if (!allowed.includes(now)) fail(kill, `${pending} cut: ${key} is ${now}, expected one of ${allowed.join(', ')}`)
-        if (now === undefined) model.delete(key)
-        else model.set(key, now)
-      } else if (pending[0] === 'p') {
-        const length = Number(pending.slice(1))
-        if (vector.length !== length && vector.length !== length + 2) fail(kill, `push of 2 at length ${length} cut: length is ${vector.length}`)
+      const before = seg.lockRecoveries
+      seg.withLock(() => {})
+      recoveries += seg.lockRecoveries - before
+      // The cut operation happened or did not: both states are allowed, nothing else.
+      if (pending !== undefined) {
+        cut++
+        const [key = '', n] = pending.slice(1).split(' ')
+        if ('+-u'.includes(pending[0] ?? '')) {
+          const old = model.get(key)
+          const now = map.get(key)?.n
+          const allowed =
+            pending[0] === '+' ? [old, Number(n)] : pending[0] === '-' ? [old, undefined] : [old, old === undefined ? now : old + 1]
+          if (!allowed.includes(now)) fail(kill, `${pending} cut: ${key} is ${now}, expected one of ${allowed.join(', ')}`)
+          if (now === undefined) model.delete(key)
+          else model.set(key, now)
+        } else if (pending[0] === 'p') {
+          const length = Number(pending.slice(1))
+          if (vector.length !== length && vector.length !== length + 2)
+            fail(kill, `push of 2 at length ${length} cut: length is ${vector.length}`)
+        }
       }
+      const report = seg.sanityReport()
+      if (!report.ok) fail(kill, report.problems.slice(0, 5).join('; '))
+      const entries = map.entries()
+      if (entries.length !== map.size) fail(kill, `map size ${map.size} but ${entries.length} entries`)
+      for (const [key, value] of entries) {
+        if (value.text !== textOf(value.n ?? -1)) fail(kill, `${key} holds a torn value ${JSON.stringify(value).slice(0, 80)}`)
+        if (model.get(key) !== value.n) fail(kill, `${key} is ${value.n}, the operations say ${model.get(key)}`)
+      }
+      for (const key of model.keys()) if (!map.has(key)) fail(kill, `${key} was set before the kill but is gone`)
+      const cached = cache.entries()
+      if (cached.length > 50 || cached.length !== cache.size) fail(kill, `cache holds ${cached.length} entries, size says ${cache.size}`)
+      for (const [, v] of cached) {
+        const j = v as { n: number; text: string }
+        if (j.text !== textOf(j.n)) fail(kill, `cache value torn: ${JSON.stringify(v).slice(0, 80)}`)
+      }
+      const elements = vector.toArray()
+      const broken = elements.findIndex((e, i) => e !== elementOf(i))
+      if (broken >= 0) fail(kill, `vector element ${broken} is ${JSON.stringify(elements[broken])}`)
     }
-    const report = seg.sanityReport()
-    if (!report.ok) fail(kill, report.problems.slice(0, 5).join('; '))
-    const entries = map.entries()
-    if (entries.length !== map.size) fail(kill, `map size ${map.size} but ${entries.length} entries`)
-    for (const [key, value] of entries) {
-      if (value.text !== textOf(value.n ?? -1)) fail(kill, `${key} holds a torn value ${JSON.stringify(value).slice(0, 80)}`)
-      if (model.get(key) !== value.n) fail(kill, `${key} is ${value.n}, the operations say ${model.get(key)}`)
-    }
-    for (const key of model.keys()) if (!map.has(key)) fail(kill, `${key} was set before the kill but is gone`)
-    const cached = cache.entries()
-    if (cached.length > 50 || cached.length !== cache.size) fail(kill, `cache holds ${cached.length} entries, size says ${cache.size}`)
-    for (const [, v] of cached) {
-      const j = v as { n: number; text: string }
-      if (j.text !== textOf(j.n)) fail(kill, `cache value torn: ${JSON.stringify(v).slice(0, 80)}`)
-    }
-    const elements = vector.toArray()
-    const broken = elements.findIndex((e, i) => e !== elementOf(i))
-    if (broken >= 0) fail(kill, `vector element ${broken} is ${JSON.stringify(elements[broken])}`)
-  }
-  t.equal(failures, 0, 'every kill left the containers whole, each cut operation done or undone')
-  for (const n of ['kmap', 'kcache', 'kvec']) seg.destroy(n)
-  t.ok(seg.allMemoryDeallocated(), 'after all the rollbacks, destroying the containers frees every byte: nothing leaked')
-  t.ok(seg.checkSanity())
-  t.comment(`kills: ${KILLS}, lock recoveries: ${recoveries}, operations cut: ${cut}, map entries at the end: ${model.size}`)
-})
+    t.equal(failures, 0, 'every kill left the containers whole, each cut operation done or undone')
+    for (const n of ['kmap', 'kcache', 'kvec']) seg.destroy(n)
+    t.ok(seg.allMemoryDeallocated(), 'after all the rollbacks, destroying the containers frees every byte: nothing leaked')
+    t.ok(seg.checkSanity())
+    t.comment(`kills: ${KILLS}, lock recoveries: ${recoveries}, operations cut: ${cut}, map entries at the end: ${model.size}`)
+  },
+)

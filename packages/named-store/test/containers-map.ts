@@ -47,7 +47,14 @@ interface AnyMap {
   size: number
 }
 
-function runModel<K, V>(seg: ManagedHeapMemory, mapType: ReturnType<typeof types.map>, key: fc.Arbitrary<K>, value: fc.Arbitrary<V>, norm: (x: unknown) => string = (x) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v))): void {
+function runModel<K, V>(
+  seg: ManagedHeapMemory,
+  mapType: ReturnType<typeof types.map>,
+  key: fc.Arbitrary<K>,
+  value: fc.Arbitrary<V>,
+  norm: (x: unknown) => string = (x) =>
+    JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v)),
+): void {
   fc.assert(
     fc.property(ops(key, value), (list) => {
       const m = seg.construct('m', mapType) as unknown as AnyMap
@@ -90,7 +97,10 @@ function runModel<K, V>(seg: ManagedHeapMemory, mapType: ReturnType<typeof types
         }
         if (m.size !== model.size) return false
       }
-      const entries = m.entries().map(([k, v]) => norm([k, v])).sort()
+      const entries = m
+        .entries()
+        .map(([k, v]) => norm([k, v]))
+        .sort()
       const expected = [...model.values()].map(([k, v]) => norm([k, v])).sort()
       if (norm(entries) !== norm(expected)) return false
       seg.destroy('m')
@@ -115,7 +125,12 @@ t.test('model: map(int32, str) and map(uint64, json) behave as Maps', async (t) 
 
 t.test('model: map(bytes, struct) behaves as a Map', async (t) => {
   const Value = types.struct({ n: types.int32, name: types.str() })
-  runModel(heap(t), types.map(types.bytes(), Value), fc.uint8Array({ maxLength: 6 }).map((b) => b), fc.record({ n: fc.integer({ min: 0, max: 9 }), name: fc.string({ maxLength: 5 }) }))
+  runModel(
+    heap(t),
+    types.map(types.bytes(), Value),
+    fc.uint8Array({ maxLength: 6 }).map((b) => b),
+    fc.record({ n: fc.integer({ min: 0, max: 9 }), name: fc.string({ maxLength: 5 }) }),
+  )
   t.pass()
 })
 
@@ -146,8 +161,22 @@ t.test('a map as a struct field, iteration and JSON', async (t) => {
   t.same(Object.fromEntries(r.workers), { w1: { pid: 10 }, w2: { pid: 11 } })
   t.same(JSON.parse(JSON.stringify(seg.find('registry', Registry))), { version: 1, workers: { w1: { pid: 10 }, w2: { pid: 11 } } })
   t.same(r.workers.keys().sort(), ['w1', 'w2'])
-  const byInt = seg.construct('byInt', types.map(types.int32, types.float64), new Map([[1, 1.5], [2, 2.5]]))
-  t.same(new Map(byInt.toJSON() as [number, number][]), new Map([[1, 1.5], [2, 2.5]]), 'other keys: a list of [key, value] pairs')
+  const byInt = seg.construct(
+    'byInt',
+    types.map(types.int32, types.float64),
+    new Map([
+      [1, 1.5],
+      [2, 2.5],
+    ]),
+  )
+  t.same(
+    new Map(byInt.toJSON() as [number, number][]),
+    new Map([
+      [1, 1.5],
+      [2, 2.5],
+    ]),
+    'other keys: a list of [key, value] pairs',
+  )
   t.ok(seg.destroy('registry'))
   t.ok(seg.destroy('byInt'))
   t.ok(seg.allMemoryDeallocated())
@@ -235,36 +264,69 @@ t.test('update and getOrSet run their callback once, atomically', async (t) => {
   for (let i = 0; i < 10; i++) counts.update('hits', (n) => (n ?? 0) + 1)
   t.equal(counts.get('hits'), 10)
   let calls = 0
-  t.equal(counts.getOrSet('fresh', () => (calls++, 5)), 5)
-  t.equal(counts.getOrSet('fresh', () => (calls++, 6)), 5)
+  t.equal(
+    counts.getOrSet('fresh', () => (calls++, 5)),
+    5,
+  )
+  t.equal(
+    counts.getOrSet('fresh', () => (calls++, 6)),
+    5,
+  )
   t.equal(calls, 1)
-  t.throws(() => counts.update('hits', () => -1), { code: 'EINVAL', message: /^invalid value: expected an integer from 0 to 4294967295, got -1/ })
+  t.throws(() => counts.update('hits', () => -1), {
+    code: 'EINVAL',
+    message: /^invalid value: expected an integer from 0 to 4294967295, got -1/,
+  })
   t.equal(counts.get('hits'), 10, 'a refused update changes nothing')
-  t.throws(() => counts.update('hits', () => {
-    throw new Error('callback failed')
-  }), /callback failed/)
+  t.throws(
+    () =>
+      counts.update('hits', () => {
+        throw new Error('callback failed')
+      }),
+    /callback failed/,
+  )
   t.equal(counts.get('hits'), 10)
-  t.equal(counts.update('hits', () => undefined), undefined)
+  t.equal(
+    counts.update('hits', () => undefined),
+    undefined,
+  )
   t.equal(counts.has('hits'), false, 'returning undefined deletes')
 })
 
 t.test('bad input: ETYPE, EINVAL with the path, ENOMEM with figures and the map unchanged', async (t) => {
   const seg = heap(t, 512 << 10)
   const m = seg.construct('m', types.map(types.str(), types.float64), [['a', 1]])
-  t.throws(() => seg.find('m', types.map(types.str(), types.float32)), { name: 'ShmError', code: 'ETYPE', message: /"m" in .* is map\(str,float64\), not map\(str,float32\)/ })
+  t.throws(() => seg.find('m', types.map(types.str(), types.float32)), {
+    name: 'ShmError',
+    code: 'ETYPE',
+    message: /"m" in .* is map\(str,float64\), not map\(str,float32\)/,
+  })
   t.throws(() => m.set(5 as never, 1), { name: 'ShmError', code: 'EINVAL', message: /^invalid key: expected a string key, got 5/ })
   t.throws(() => m.set('b', 'x' as never), { code: 'EINVAL', message: /^invalid value: expected a number, got "x"/ })
-  t.throws(() => seg.construct('n', types.map(types.str(), types.int8), [['a', 1], ['b', 300]]), { code: 'EINVAL', message: /^invalid init: \[1\]\[1\]: expected an integer from -128 to 127, got 300/ })
-  t.throws(() => types.map(types.float64, types.int32), { code: 'EINVAL', message: /invalid key: got "float64", expected t\.str\(\), t\.bytes\(\) or an integer type/ })
+  t.throws(
+    () =>
+      seg.construct('n', types.map(types.str(), types.int8), [
+        ['a', 1],
+        ['b', 300],
+      ]),
+    { code: 'EINVAL', message: /^invalid init: \[1\]\[1\]: expected an integer from -128 to 127, got 300/ },
+  )
+  t.throws(() => types.map(types.float64, types.int32), {
+    code: 'EINVAL',
+    message: /invalid key: got "float64", expected t\.str\(\), t\.bytes\(\) or an integer type/,
+  })
   t.throws(() => types.map(types.str(), types.map(types.str(), types.int32)), { code: 'EINVAL', message: /containers do not nest yet/ })
   t.throws(() => types.map(types.str(), types.int32, { maxEntries: 0 }), { code: 'EINVAL', message: /options/ })
   t.throws(() => types.map(types.str(), types.int32, { bogus: 1 } as never), { code: 'EINVAL' })
   t.throws(() => m.get('x'.repeat(70_000)), { code: 'EINVAL', message: /at most 65535 UTF-8 bytes/ })
   const free = seg.freeMemory
   let filled = 0
-  t.throws(() => {
-    for (;; filled++) m.set(`key_${filled}`, filled)
-  }, { name: 'ShmError', code: 'ENOMEM', message: /is full: cannot allocate \d+ bytes: \d+ bytes free/ })
+  t.throws(
+    () => {
+      for (; ; filled++) m.set(`key_${filled}`, filled)
+    },
+    { name: 'ShmError', code: 'ENOMEM', message: /is full: cannot allocate \d+ bytes: \d+ bytes free/ },
+  )
   t.equal(m.size, filled + 1, 'the failed set added nothing')
   t.equal(m.get(`key_${filled}`), undefined)
   t.equal(m.get(`key_${filled - 1}`), filled - 1)

@@ -22,7 +22,10 @@ type Op =
 
 const opArb = <V>(value: fc.Arbitrary<V>): fc.Arbitrary<Op> =>
   fc.oneof(
-    { weight: 5, arbitrary: fc.record({ op: fc.constant('push' as const), values: fc.array(value as fc.Arbitrary<never>, { maxLength: 40 }) }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({ op: fc.constant('push' as const), values: fc.array(value as fc.Arbitrary<never>, { maxLength: 40 }) }),
+    },
     fc.record({ op: fc.constant('pop' as const) }),
     { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), index: fc.nat(60), value: value as fc.Arbitrary<never> }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('get' as const), index: fc.nat(60) }) },
@@ -31,7 +34,12 @@ const opArb = <V>(value: fc.Arbitrary<V>): fc.Arbitrary<Op> =>
     fc.record({ op: fc.constant('reserve' as const), capacity: fc.nat(200) }),
   )
 
-function runModel<V>(seg: ManagedHeapMemory, elem: Parameters<typeof types.vector>[0], value: fc.Arbitrary<V>, eq: (a: unknown, b: unknown) => boolean): void {
+function runModel<V>(
+  seg: ManagedHeapMemory,
+  elem: Parameters<typeof types.vector>[0],
+  value: fc.Arbitrary<V>,
+  eq: (a: unknown, b: unknown) => boolean,
+): void {
   fc.assert(
     fc.property(fc.array(opArb(value), { maxLength: 40 }), (ops) => {
       const v = seg.construct('v', types.vector(elem)) as unknown as {
@@ -112,7 +120,12 @@ t.test('model: vector(str()) behaves as an array and frees every string', async 
 
 t.test('model: vector(struct with a string) returns copies', async (t) => {
   const Item = types.struct({ id: types.int32, label: types.str() })
-  runModel(heap(t, 16 << 20), Item, fc.record({ id: fc.integer({ min: 0, max: 1000 }), label: fc.string({ maxLength: 10 }) }), (a, b) => JSON.stringify(a) === JSON.stringify(b))
+  runModel(
+    heap(t, 16 << 20),
+    Item,
+    fc.record({ id: fc.integer({ min: 0, max: 1000 }), label: fc.string({ maxLength: 10 }) }),
+    (a, b) => JSON.stringify(a) === JSON.stringify(b),
+  )
   t.pass()
 })
 
@@ -174,10 +187,21 @@ t.test('destroying a big vector of strings works in bounded steps', async (t) =>
 t.test('bad input: ETYPE, EINVAL with the path, ENOMEM with figures and the vector unchanged', async (t) => {
   const seg = heap(t, 256 << 10)
   const v = seg.construct('v', types.vector(types.int32), [1, 2])
-  t.throws(() => seg.find('v', types.vector(types.float64)), { name: 'ShmError', code: 'ETYPE', message: /"v" in .* is vector\(int32\), not vector\(float64\)/ })
-  t.throws(() => v.push(3, 1.5), { name: 'ShmError', code: 'EINVAL', message: /^invalid \[1\]: expected an integer from -2147483648 to 2147483647, got 1\.5/ })
+  t.throws(() => seg.find('v', types.vector(types.float64)), {
+    name: 'ShmError',
+    code: 'ETYPE',
+    message: /"v" in .* is vector\(int32\), not vector\(float64\)/,
+  })
+  t.throws(() => v.push(3, 1.5), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /^invalid \[1\]: expected an integer from -2147483648 to 2147483647, got 1\.5/,
+  })
   t.same(v.toArray(), [1, 2], 'a refused push changes nothing')
-  t.throws(() => seg.construct('w', types.vector(types.int32), [1, 'x']), { code: 'EINVAL', message: /^invalid init: \[1\]: expected an integer/ })
+  t.throws(() => seg.construct('w', types.vector(types.int32), [1, 'x']), {
+    code: 'EINVAL',
+    message: /^invalid init: \[1\]: expected an integer/,
+  })
   t.throws(() => v.set(2, 5), { code: 'EINVAL', message: /invalid index: got 2, expected an integer from 0 to 1/ })
   t.throws(() => v.get(-1), { code: 'EINVAL', message: /invalid index: got -1/ })
   t.equal(v.get(2), undefined, 'past the end reads undefined, as an array')
@@ -186,7 +210,11 @@ t.test('bad input: ETYPE, EINVAL with the path, ENOMEM with figures and the vect
   t.throws(() => types.vector(types.array(types.uint8, 5000)), { code: 'EINVAL', message: /at most 1024 bytes/ })
   t.throws(() => types.vector({} as never), { code: 'EINVAL', message: /invalid element/ })
   const free = seg.freeMemory
-  t.throws(() => v.reserve(1_000_000), { name: 'ShmError', code: 'ENOMEM', message: /is full: cannot allocate 4000016 bytes: \d+ bytes free/ })
+  t.throws(() => v.reserve(1_000_000), {
+    name: 'ShmError',
+    code: 'ENOMEM',
+    message: /is full: cannot allocate 4000016 bytes: \d+ bytes free/,
+  })
   t.throws(() => v.push(...new Array<number>(100_000).fill(7)), { code: 'ENOMEM' })
   t.same(v.toArray(), [1, 2], 'the vector is unchanged')
   t.equal(seg.freeMemory, free, 'and nothing leaked')

@@ -41,23 +41,27 @@ function run(prefix: string, first: number, count: number): Promise<Outcome> {
   })
 }
 
-t.test(`${CASES} corrupted segments on real mappings, in child processes: answers or ShmError, no fault, no hang`, { timeout: 0 }, async (t) => {
-  const prefix = uniqueName('shmkit-fuzz')
-  const per = Math.ceil(CASES / CHILDREN)
-  t.teardown(() => {
-    for (let i = 0; i < per * CHILDREN; i++) SharedMemoryObject.remove(`${prefix}-${i}`)
-  })
-  const results = await Promise.all(Array.from({ length: CHILDREN }, (_, c) => run(prefix, c * per, per)))
-  const outcomes: Record<string, number> = {}
-  for (const [c, r] of results.entries()) {
-    t.notOk(r.hung, `child ${c} did not hang`)
-    t.equal(r.signal, null, `child ${c} was not killed by a signal`)
-    t.equal(r.code, 0, `child ${c} exited cleanly ${r.stderr.slice(-1500)}`)
-    if (r.code !== 0) continue
-    const out = JSON.parse(r.stdout) as { outcomes: Record<string, number>; foreign: string[] }
-    t.same(out.foreign, [], `child ${c}: no exception other than ShmError`)
-    for (const [k, n] of Object.entries(out.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n
-  }
-  t.ok((outcomes['open: ECORRUPT'] ?? 0) > 0 && (outcomes['checkSanity: ok'] ?? 0) > 0, 'both corrupt and usable segments came up')
-  t.comment(`outcomes: ${JSON.stringify(Object.fromEntries(Object.entries(outcomes).sort()))}`)
-})
+t.test(
+  `${CASES} corrupted segments on real mappings, in child processes: answers or ShmError, no fault, no hang`,
+  { timeout: 0 },
+  async (t) => {
+    const prefix = uniqueName('shmkit-fuzz')
+    const per = Math.ceil(CASES / CHILDREN)
+    t.teardown(() => {
+      for (let i = 0; i < per * CHILDREN; i++) SharedMemoryObject.remove(`${prefix}-${i}`)
+    })
+    const results = await Promise.all(Array.from({ length: CHILDREN }, (_, c) => run(prefix, c * per, per)))
+    const outcomes: Record<string, number> = {}
+    for (const [c, r] of results.entries()) {
+      t.notOk(r.hung, `child ${c} did not hang`)
+      t.equal(r.signal, null, `child ${c} was not killed by a signal`)
+      t.equal(r.code, 0, `child ${c} exited cleanly ${r.stderr.slice(-1500)}`)
+      if (r.code !== 0) continue
+      const out = JSON.parse(r.stdout) as { outcomes: Record<string, number>; foreign: string[] }
+      t.same(out.foreign, [], `child ${c}: no exception other than ShmError`)
+      for (const [k, n] of Object.entries(out.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n
+    }
+    t.ok((outcomes['open: ECORRUPT'] ?? 0) > 0 && (outcomes['checkSanity: ok'] ?? 0) > 0, 'both corrupt and usable segments came up')
+    t.comment(`outcomes: ${JSON.stringify(Object.fromEntries(Object.entries(outcomes).sort()))}`)
+  },
+)

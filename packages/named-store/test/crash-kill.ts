@@ -28,7 +28,9 @@ async function runAndKill(name: string, seed: number, delayMs: number): Promise<
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => {
       const check = (): void => {
@@ -121,15 +123,29 @@ t.test(`${KILLS} SIGKILLs at random instants leave the segment whole`, { timeout
     const { stats, walk } = seg.withLock(() => ({ stats: seg.stats(), walk: walkBlocks(region.buffer, seg.size) }))
     if (walk.freeBytes !== stats.free || walk.liveBytes + walk.overheadBytes !== stats.used || walk.objectBlocks !== listed.size) {
       failures++
-      t.fail(`after kill ${kill}: stats say ${stats.used} used, ${stats.free} free; the blocks hold ${walk.liveBytes} live + ${walk.overheadBytes} overhead, ${walk.freeBytes} free, ${walk.objectBlocks} objects for ${listed.size} names`)
+      t.fail(
+        `after kill ${kill}: stats say ${stats.used} used, ${stats.free} free; the blocks hold ${walk.liveBytes} live + ${walk.overheadBytes} overhead, ${walk.freeBytes} free, ${walk.objectBlocks} objects for ${listed.size} names`,
+      )
     }
-    if (KILLS > 1000 && kill % 500 === 499) process.stderr.write(`  ${kill + 1} kills, ${recoveries} lock recoveries, ${cutOperations} cut operations\n`)
+    if (KILLS > 1000 && kill % 500 === 499)
+      process.stderr.write(`  ${kill + 1} kills, ${recoveries} lock recoveries, ${cutOperations} cut operations\n`)
   }
   t.equal(failures, 0, 'every kill left a consistent segment')
   // A wedged lock would never come free; the bound is only generous for a loaded machine (speed is a benchmark matter).
   t.ok(maxLockMs < 10_000, `the next locker got the lock every time (worst ${maxLockMs.toFixed(1)} ms)`)
-  t.comment(`kills: ${KILLS}, lock recoveries (died holding the lock): ${recoveries}, operations cut mid-way: ${cutOperations}, worst lock wait after a kill: ${maxLockMs.toFixed(1)} ms, objects alive: ${present.size}`)
+  t.comment(
+    `kills: ${KILLS}, lock recoveries (died holding the lock): ${recoveries}, operations cut mid-way: ${cutOperations}, worst lock wait after a kill: ${maxLockMs.toFixed(1)} ms, objects alive: ${present.size}`,
+  )
   if (process.env.SHMKIT_KILLS !== undefined) {
-    console.log(JSON.stringify({ kills: KILLS, lockRecoveries: recoveries, cutOperations, worstLockMs: Number(maxLockMs.toFixed(2)), objectsAlive: present.size, sane: failures === 0 }))
+    console.log(
+      JSON.stringify({
+        kills: KILLS,
+        lockRecoveries: recoveries,
+        cutOperations,
+        worstLockMs: Number(maxLockMs.toFixed(2)),
+        objectsAlive: present.size,
+        sane: failures === 0,
+      }),
+    )
   }
 })

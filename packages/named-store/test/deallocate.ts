@@ -54,7 +54,11 @@ t.test("an object's block is refused, and its record survives", async (t) => {
   for (const view of [named, anonymous]) {
     // The block starts at the object's record; the word before the object points back at it.
     const block = seg.at(view.offset - 4, types.uint32).value
-    t.throws(() => seg.deallocate(block), { name: 'ShmError', code: 'EINVAL', message: new RegExp(`invalid offset: ${block} holds a constructed object`) })
+    t.throws(() => seg.deallocate(block), {
+      name: 'ShmError',
+      code: 'EINVAL',
+      message: new RegExp(`invalid offset: ${block} holds a constructed object`),
+    })
     t.throws(() => seg.deallocate(view.offset), { name: 'ShmError', code: 'EINVAL' }, 'the object offset is not a block either')
   }
   t.equal(seg.find('n', types.int32)?.value, 5)

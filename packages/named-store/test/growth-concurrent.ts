@@ -34,7 +34,9 @@ function start(fixture: string, args: string[]): Child {
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
   const ready = Promise.race([
     new Promise<boolean>((resolve) => {
       const check = (): void => (out.includes('ready\n') ? resolve(true) : void setTimeout(check, 1))
@@ -69,7 +71,14 @@ t.test('online growth while 4 other processes construct, find and allocate', { t
   for (const w of workers) {
     const end = await w.exited
     t.equal(end.code, 0, w.err())
-    const report = JSON.parse(w.out().split('\n')[1] ?? '{}') as { id: number; constructed: number; enomem: number; errors: string[]; size: number; largestSize: number }
+    const report = JSON.parse(w.out().split('\n')[1] ?? '{}') as {
+      id: number
+      constructed: number
+      enomem: number
+      errors: string[]
+      size: number
+      largestSize: number
+    }
     t.same(report.errors, [], `worker ${report.id}: no wrong answer`)
     t.equal(report.size, finalSize, `worker ${report.id} sees the final size`)
     t.ok(report.largestSize > MiB, `worker ${report.id} worked past the first size (${report.largestSize})`)
@@ -85,53 +94,57 @@ t.test('online growth while 4 other processes construct, find and allocate', { t
   t.ok(seg.checkSanity())
 })
 
-t.test(`${KILLS} SIGKILLs during online and offline growth leave a segment that opens whole`, { timeout: Math.max(300_000, KILLS * 5000) }, async (t) => {
-  const name = segmentName(t)
-  const seg = ManagedSharedMemory.create(name, MiB, { maxSize: 256 * MiB })
-  for (let i = 0; i < 50; i++) seg.construct(`keep${i}`, types.float64, i / 4)
-  seg.close()
-  let previous = MiB
-  let seed = 4242
-  for (let kill = 0; kill < KILLS; kill++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
-    const mode = kill % 2 === 0 ? 'online' : 'offline'
-    const child = start('grow-killable', [name, mode, String(seed)])
-    if (!(await child.ready)) t.fail(`child died before it was ready: ${child.err()}`)
-    await sleep(5 + (seed % 200))
-    child.process.kill('SIGKILL')
-    const end = await child.exited
-    if (end.signal !== 'SIGKILL') {
-      t.fail(`${mode} child ended by itself (${end.code}): ${child.err().slice(-300)}`)
-      break
-    }
-    const after = ManagedSharedMemory.open(name)
-    try {
-      const report = after.sanityReport() // takes the lock: a dead grower's operation is rolled back first
-      if (!report.ok) t.fail(`after kill ${kill} (${mode}): ${report.problems.slice(0, 4).join('; ')}`)
-      if (after.size < previous) t.fail(`after kill ${kill}: size went down from ${previous} to ${after.size}`)
-      previous = after.size
-      for (let i = 0; i < 50; i++) if (after.find(`keep${i}`, types.float64)?.value !== i / 4) t.fail(`after kill ${kill}: keep${i} lost`)
-      // (sanityReport also checks that the allocator's range ends at the header's size.) No block past the size:
-      const blocks: number[] = []
-      for (;;) {
-        const offset = (() => {
-          try {
-            return after.allocate(4096)
-          } catch {
-            return -1
-          }
-        })()
-        if (offset < 0) break
-        blocks.push(offset)
-        if (offset + 4096 > after.size) t.fail(`after kill ${kill}: block ${offset} past the size ${after.size}`)
+t.test(
+  `${KILLS} SIGKILLs during online and offline growth leave a segment that opens whole`,
+  { timeout: Math.max(300_000, KILLS * 5000) },
+  async (t) => {
+    const name = segmentName(t)
+    const seg = ManagedSharedMemory.create(name, MiB, { maxSize: 256 * MiB })
+    for (let i = 0; i < 50; i++) seg.construct(`keep${i}`, types.float64, i / 4)
+    seg.close()
+    let previous = MiB
+    let seed = 4242
+    for (let kill = 0; kill < KILLS; kill++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
+      const mode = kill % 2 === 0 ? 'online' : 'offline'
+      const child = start('grow-killable', [name, mode, String(seed)])
+      if (!(await child.ready)) t.fail(`child died before it was ready: ${child.err()}`)
+      await sleep(5 + (seed % 200))
+      child.process.kill('SIGKILL')
+      const end = await child.exited
+      if (end.signal !== 'SIGKILL') {
+        t.fail(`${mode} child ended by itself (${end.code}): ${child.err().slice(-300)}`)
+        break
       }
-      for (const b of blocks) after.deallocate(b)
-    } finally {
-      after.close()
+      const after = ManagedSharedMemory.open(name)
+      try {
+        const report = after.sanityReport() // takes the lock: a dead grower's operation is rolled back first
+        if (!report.ok) t.fail(`after kill ${kill} (${mode}): ${report.problems.slice(0, 4).join('; ')}`)
+        if (after.size < previous) t.fail(`after kill ${kill}: size went down from ${previous} to ${after.size}`)
+        previous = after.size
+        for (let i = 0; i < 50; i++) if (after.find(`keep${i}`, types.float64)?.value !== i / 4) t.fail(`after kill ${kill}: keep${i} lost`)
+        // (sanityReport also checks that the allocator's range ends at the header's size.) No block past the size:
+        const blocks: number[] = []
+        for (;;) {
+          const offset = (() => {
+            try {
+              return after.allocate(4096)
+            } catch {
+              return -1
+            }
+          })()
+          if (offset < 0) break
+          blocks.push(offset)
+          if (offset + 4096 > after.size) t.fail(`after kill ${kill}: block ${offset} past the size ${after.size}`)
+        }
+        for (const b of blocks) after.deallocate(b)
+      } finally {
+        after.close()
+      }
     }
-  }
-  t.ok(previous > MiB, `the segment grew to ${previous} bytes across the kills`)
-  const last = ManagedSharedMemory.open(name)
-  t.ok(last.checkSanity())
-  last.close()
-})
+    t.ok(previous > MiB, `the segment grew to ${previous} bytes across the kills`)
+    const last = ManagedSharedMemory.open(name)
+    t.ok(last.checkSanity())
+    last.close()
+  },
+)

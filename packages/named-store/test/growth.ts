@@ -40,7 +40,10 @@ t.test('grow() online: the new bytes are allocatable, old views stay valid, othe
   t.ok(statSync(`/dev/shm/${name}`).blocks * 512 >= 4 * MiB, 'the new bytes are reserved')
   const more = fill(other) // the other handle allocates the new bytes
   t.ok(more.length >= 40, `${more.length} blocks of 64 KiB in the new 3 MiB`)
-  t.ok(more.some((b) => b > MiB), 'blocks past the old end')
+  t.ok(
+    more.some((b) => b > MiB),
+    'blocks past the old end',
+  )
   counter.add(1)
   t.equal(other.find('counter', types.uint32)?.value, 42, 'a view taken before the growth still works')
   t.equal(arr.get(999), 1.5)
@@ -55,12 +58,16 @@ t.test('grow() online: the new bytes are allocatable, old views stay valid, othe
   t.throws(() => seg.grow(4 * MiB + 16), {
     name: 'ShmError',
     code: 'EINVAL',
-    message: /invalid extraBytes: got 4194320, expected an integer from 32 to 4194304 \(this handle maps 8388608 bytes, the segment has 4194304\)/,
+    message:
+      /invalid extraBytes: got 4194320, expected an integer from 32 to 4194304 \(this handle maps 8388608 bytes, the segment has 4194304\)/,
     hint: /maxSize/,
   })
   for (const bad of [0, 16, -1, 1.5, Number.NaN, '1' as unknown as number]) t.throws(() => seg.grow(bad), { code: 'EINVAL' }, String(bad))
   t.equal(seg.grow(4 * MiB), 8 * MiB, 'up to maxSize exactly')
-  t.throws(() => seg.grow(32), { code: 'EINVAL', message: /nothing: the segment \(8388608 bytes\) already fills the 8388608 bytes this handle maps/ })
+  t.throws(() => seg.grow(32), {
+    code: 'EINVAL',
+    message: /nothing: the segment \(8388608 bytes\) already fills the 8388608 bytes this handle maps/,
+  })
   const ro = ManagedSharedMemory.open(name, { readOnly: true })
   t.equal(ro.size, 8 * MiB)
   t.throws(() => ro.grow(1024), { code: 'EREADONLY' })

@@ -33,7 +33,19 @@ t.test("segment names '.' and '..' are EINVAL", (t) => {
 t.test('deallocate of a bigint and a look-alike type are EINVAL, and never reach the segment', (t) => {
   const seg = new ManagedHeapMemory(1 << 20)
   t.throws(() => seg.deallocate(16n as unknown as number), err('EINVAL', /invalid offset/))
-  const fake = { kind: 'int32', size: -1, align: 4, name: 'int32', fingerprintLo: 1, fingerprintHi: 2, validate: () => [], store: () => {}, zero: () => {}, read: () => 0, view: () => ({}) }
+  const fake = {
+    kind: 'int32',
+    size: -1,
+    align: 4,
+    name: 'int32',
+    fingerprintLo: 1,
+    fingerprintHi: 2,
+    validate: () => [],
+    store: () => {},
+    zero: () => {},
+    read: () => 0,
+    view: () => ({}),
+  }
   t.throws(() => seg.construct('f', fake as never), err('EINVAL', /invalid type/))
   t.throws(() => seg.constructArray('f', fake as never, 2), err('EINVAL', /invalid type/))
   const liar = { ...fake, size: 4, fingerprintLo: types.int32.fingerprintLo + 1, fingerprintHi: types.int32.fingerprintHi }
@@ -151,4 +163,3 @@ t.test('a stale journal count never rolls back committed objects', (t) => {
   t.ok(seg.checkSanity())
   t.end()
 })
-

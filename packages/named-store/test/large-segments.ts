@@ -48,13 +48,24 @@ for (const size of [2 * GiB + 16, 3 * GiB, 4 * GiB]) {
     const text = seg.construct('text', types.string(16), 'high up')
     const wide = seg.construct('wide', types.int64, 2n ** 40n)
     for (const v of [target, pair, text, wide]) {
-      t.ok(v.offset >= (high ? 2 ** 31 : 2 ** 31 - 2 ** 20) && v.offset < size, `offset ${v.offset} lies ${high ? 'past 2^31' : 'just below 2^31'}`)
+      t.ok(
+        v.offset >= (high ? 2 ** 31 : 2 ** 31 - 2 ** 20) && v.offset < size,
+        `offset ${v.offset} lies ${high ? 'past 2^31' : 'just below 2^31'}`,
+      )
     }
     t.ok(seg.checkSanity())
 
     const r = await runFixture('large-segment.ts', [path])
     t.equal(r.code, 0, r.stderr)
-    const seen = JSON.parse(r.stdout) as { size: number; pair: { offset: number; a: number; b: number }; text: string; wide: string; target: number; names: [string, number][]; sane: boolean }
+    const seen = JSON.parse(r.stdout) as {
+      size: number
+      pair: { offset: number; a: number; b: number }
+      text: string
+      wide: string
+      target: number
+      names: [string, number][]
+      sane: boolean
+    }
     t.equal(seen.size, size)
     t.same(seen.pair, { offset: pair.offset, a: 1, b: 2.5 })
     t.equal(seen.text, 'high up')

@@ -7,11 +7,26 @@ import { queueName } from './helpers/queues.js'
 
 t.test('bad limits and options: EINVAL naming the path', async (t) => {
   const name = queueName(t)
-  t.throws(() => MessageQueue.create(name, { maxMessages: 0, maxMessageSize: 8 }), { name: 'ShmError', code: 'EINVAL', message: /maxMessages/, issues: [{ path: ['maxMessages'] }] })
-  t.throws(() => MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 1.5 }), { code: 'EINVAL', issues: [{ path: ['maxMessageSize'] }] })
+  t.throws(() => MessageQueue.create(name, { maxMessages: 0, maxMessageSize: 8 }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /maxMessages/,
+    issues: [{ path: ['maxMessages'] }],
+  })
+  t.throws(() => MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 1.5 }), {
+    code: 'EINVAL',
+    issues: [{ path: ['maxMessageSize'] }],
+  })
   t.throws(() => MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 2 ** 28 + 1 }), { code: 'EINVAL', message: /maxMessageSize/ })
-  t.throws(() => MessageQueue.create(name, { maxMessages: 1 << 20, maxMessageSize: 1 << 20 }), { code: 'EINVAL', message: /more than the/ }, 'a queue over 2 GiB')
-  t.throws(() => MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 8, extra: 1 } as never), { code: 'EINVAL', message: /extra|unrecognized/i })
+  t.throws(
+    () => MessageQueue.create(name, { maxMessages: 1 << 20, maxMessageSize: 1 << 20 }),
+    { code: 'EINVAL', message: /more than the/ },
+    'a queue over 2 GiB',
+  )
+  t.throws(() => MessageQueue.create(name, { maxMessages: 4, maxMessageSize: 8, extra: 1 } as never), {
+    code: 'EINVAL',
+    message: /extra|unrecognized/i,
+  })
   t.throws(() => MessageQueue.create(name, undefined as never), { code: 'EINVAL' })
   t.throws(() => MessageQueue.open(name, { timeoutMs: -1 }), { code: 'EINVAL', issues: [{ path: ['timeoutMs'] }] })
   t.notOk(MessageQueue.remove(name), 'no failed create left anything behind')

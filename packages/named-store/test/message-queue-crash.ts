@@ -31,7 +31,9 @@ async function runAndKill(mode: string, name: string, delayMs: number): Promise<
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => {
       const check = (): void => {
@@ -85,7 +87,11 @@ t.test("a dead owner's half-done send or receive is repaired by the next locker"
       plant: (w: Int32Array) => {
         const top = (w[QueueWord.FREE_TOP] as number) - 1
         const slot = w[(g.freeOffset >> 2) + top] as number
-        new Uint8Array(w.buffer).fill(0x55, g.slotsOffset + slot * g.slotStride + SLOT_HEADER_BYTES, g.slotsOffset + slot * g.slotStride + SLOT_HEADER_BYTES + 4)
+        new Uint8Array(w.buffer).fill(
+          0x55,
+          g.slotsOffset + slot * g.slotStride + SLOT_HEADER_BYTES,
+          g.slotsOffset + slot * g.slotStride + SLOT_HEADER_BYTES + 4,
+        )
         w[QueueWord.FREE_TOP] = top
       },
       expect: ['a'],
@@ -121,43 +127,47 @@ t.test("a dead owner's half-done send or receive is repaired by the next locker"
   }
 })
 
-t.test(`${KILLS} SIGKILLs mid-send/receive: no lost slot, no duplicate, no wedge`, { timeout: Math.max(300_000, KILLS * 5000) }, async (t) => {
-  const name = queueName(t)
-  using mq = MessageQueue.create(name, { maxMessages: MAX, maxMessageSize: 8 })
-  let nextId = 0
-  for (let i = 0; i < TOKENS; i++) mq.send(token(nextId++), i % 3)
-  let seed = 2024
-  let lostHeld = 0
-  let failures = 0
-  for (let kill = 0; kill < KILLS && failures === 0; kill++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
-    await runAndKill(kill % 3 === 2 ? 'echo-async' : 'echo', name, 1 + (seed % 20))
-    // Drain: the first receive finds any dead lock owner and rebuilds the queue.
-    const got: number[] = []
-    const into = new Uint8Array(8)
-    const words = new Uint32Array(into.buffer)
-    for (;;) {
-      const m = got.length === 0 ? mq.timedReceive(10_000, into) : mq.tryReceive(into)
-      if (m === undefined) break
-      if (m.size !== 8 || words[1] !== ~(words[0] as number) >>> 0) failures++
-      got.push(words[0] as number)
+t.test(
+  `${KILLS} SIGKILLs mid-send/receive: no lost slot, no duplicate, no wedge`,
+  { timeout: Math.max(300_000, KILLS * 5000) },
+  async (t) => {
+    const name = queueName(t)
+    using mq = MessageQueue.create(name, { maxMessages: MAX, maxMessageSize: 8 })
+    let nextId = 0
+    for (let i = 0; i < TOKENS; i++) mq.send(token(nextId++), i % 3)
+    let seed = 2024
+    let lostHeld = 0
+    let failures = 0
+    for (let kill = 0; kill < KILLS && failures === 0; kill++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff
+      await runAndKill(kill % 3 === 2 ? 'echo-async' : 'echo', name, 1 + (seed % 20))
+      // Drain: the first receive finds any dead lock owner and rebuilds the queue.
+      const got: number[] = []
+      const into = new Uint8Array(8)
+      const words = new Uint32Array(into.buffer)
+      for (;;) {
+        const m = got.length === 0 ? mq.timedReceive(10_000, into) : mq.tryReceive(into)
+        if (m === undefined) break
+        if (m.size !== 8 || words[1] !== ~(words[0] as number) >>> 0) failures++
+        got.push(words[0] as number)
+      }
+      const distinct = new Set(got)
+      if (got.length === 0) t.fail(`kill ${kill}: no token could be received (wedged or lost)`)
+      if (distinct.size !== got.length) t.fail(`kill ${kill}: a token was received twice: ${got.join(',')}`)
+      if (got.length < TOKENS - 1 || got.length > TOKENS) t.fail(`kill ${kill}: ${got.length} tokens, expected ${TOKENS - 1} or ${TOKENS}`)
+      for (const id of got) if (id >= nextId) t.fail(`kill ${kill}: token ${id} was never sent`)
+      // Every slot is usable: exactly MAX fit, and they come back out.
+      let fitted = 0
+      while (mq.trySend(token(0xffff), 0)) fitted++
+      if (fitted !== MAX) t.fail(`kill ${kill}: ${fitted} messages fitted in a queue of ${MAX}`)
+      for (let i = 0; i < fitted; i++) if (mq.tryReceive() === undefined) t.fail(`kill ${kill}: a filled message is missing`)
+      if (mq.numMessages !== 0) t.fail(`kill ${kill}: ${mq.numMessages} messages counted in an empty queue`)
+      if (got.length === TOKENS - 1) lostHeld++
+      // Put the tokens back (a new one for any the child took to its grave).
+      for (const id of got) mq.send(token(id), id % 3)
+      while (mq.numMessages < TOKENS) mq.send(token(nextId++), 1)
     }
-    const distinct = new Set(got)
-    if (got.length === 0) t.fail(`kill ${kill}: no token could be received (wedged or lost)`)
-    if (distinct.size !== got.length) t.fail(`kill ${kill}: a token was received twice: ${got.join(',')}`)
-    if (got.length < TOKENS - 1 || got.length > TOKENS) t.fail(`kill ${kill}: ${got.length} tokens, expected ${TOKENS - 1} or ${TOKENS}`)
-    for (const id of got) if (id >= nextId) t.fail(`kill ${kill}: token ${id} was never sent`)
-    // Every slot is usable: exactly MAX fit, and they come back out.
-    let fitted = 0
-    while (mq.trySend(token(0xffff), 0)) fitted++
-    if (fitted !== MAX) t.fail(`kill ${kill}: ${fitted} messages fitted in a queue of ${MAX}`)
-    for (let i = 0; i < fitted; i++) if (mq.tryReceive() === undefined) t.fail(`kill ${kill}: a filled message is missing`)
-    if (mq.numMessages !== 0) t.fail(`kill ${kill}: ${mq.numMessages} messages counted in an empty queue`)
-    if (got.length === TOKENS - 1) lostHeld++
-    // Put the tokens back (a new one for any the child took to its grave).
-    for (const id of got) mq.send(token(id), id % 3)
-    while (mq.numMessages < TOKENS) mq.send(token(nextId++), 1)
-  }
-  t.equal(failures, 0, 'every token arrived whole')
-  t.comment(`${KILLS} kills: ${mq.recoveries} lock recoveries, ${lostHeld} tokens held by the killed child`)
-})
+    t.equal(failures, 0, 'every token arrived whole')
+    t.comment(`${KILLS} kills: ${mq.recoveries} lock recoveries, ${lostHeld} tokens held by the killed child`)
+  },
+)

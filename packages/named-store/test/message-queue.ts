@@ -9,7 +9,16 @@ const text = (m: { data: Uint8Array } | undefined): string | undefined => (m ===
 t.test('higher priorities first, FIFO within a priority', async (t) => {
   const name = queueName(t)
   using mq = MessageQueue.create(name, { maxMessages: 16, maxMessageSize: 8 })
-  const sent: [string, number][] = [['a', 1], ['b', 5], ['c', 1], ['d', 0], ['e', 5], ['f', 2 ** 32 - 1], ['g', 1], ['h', 0]]
+  const sent: [string, number][] = [
+    ['a', 1],
+    ['b', 5],
+    ['c', 1],
+    ['d', 0],
+    ['e', 5],
+    ['f', 2 ** 32 - 1],
+    ['g', 1],
+    ['h', 0],
+  ]
   for (const [s, p] of sent) mq.send(s, p)
   t.equal(mq.numMessages, 8)
   const got: string[] = []
@@ -47,7 +56,8 @@ t.test('a long mixed run matches a model of the queue', async (t) => {
         continue
       }
       const expected = model.splice(best, 1)[0] as { v: number; p: number }
-      if (m === undefined || new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true) !== expected.v || m.priority !== expected.p) wrong++
+      if (m === undefined || new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true) !== expected.v || m.priority !== expected.p)
+        wrong++
     }
     if (mq.numMessages !== model.length) wrong++
   }

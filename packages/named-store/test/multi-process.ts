@@ -9,7 +9,9 @@ t.test('4 processes x 20,000 random operations on one segment', async (t) => {
   t.teardown(() => seg.close())
   const free0 = seg.freeMemory
   const counter = seg.construct('counter', types.uint32, 0)
-  const results = await Promise.all([0, 1, 2, 3].map((id) => runFixture('child.ts', ['stress', name, String(id), String(1000 + id), '20000'])))
+  const results = await Promise.all(
+    [0, 1, 2, 3].map((id) => runFixture('child.ts', ['stress', name, String(id), String(1000 + id), '20000'])),
+  )
   let adds = 0
   for (const [id, r] of results.entries()) {
     t.equal(r.code, 0, `child ${id} exited cleanly${r.code === 0 ? '' : ': ' + r.stderr}`)
@@ -39,7 +41,10 @@ t.test('4 processes race to construct the same 1,000 names: each exactly once', 
     for (const i of JSON.parse(r.stdout) as number[]) winners.set(i, (winners.get(i) ?? 0) + 1)
   }
   t.equal(winners.size, 1000, 'every name was constructed')
-  t.ok([...winners.values()].every((n) => n === 1), 'by exactly one process')
+  t.ok(
+    [...winners.values()].every((n) => n === 1),
+    'by exactly one process',
+  )
   t.equal(seg.numNamedObjects, 1000)
   t.ok(seg.checkSanity())
 })
@@ -48,7 +53,9 @@ t.test('a process killed inside withLock does not wedge the others', async (t) =
   const name = segmentName(t)
   const seg = ManagedSharedMemory.create(name, 1 << 20)
   t.teardown(() => seg.close())
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture('child.ts'), 'hold-lock', name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture('child.ts'), 'hold-lock', name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve())
     child.on('exit', () => reject(new Error('child exited before locking')))
@@ -58,7 +65,7 @@ t.test('a process killed inside withLock does not wedge the others', async (t) =
   const before = seg.lockRecoveries
   const ran = seg.withLock(() => 'ran')
   t.equal(ran, 'ran', 'the next withLock runs')
-  t.equal(seg.lockRecoveries, before + 1, 'after taking over the dead owner\'s lock')
+  t.equal(seg.lockRecoveries, before + 1, "after taking over the dead owner's lock")
   t.ok(seg.checkSanity())
 })
 

@@ -10,7 +10,17 @@ t.test('HalfSipHash matches the reference vectors, and hashName is HalfSipHash-1
   // vectors_hsip32 of the reference implementation: key 00..07, message 00..(n-1), HalfSipHash-2-4.
   const expected = [0x5b9f35a9, 0xb85a4727, 0x03a662fa, 0x04e7fe8a, 0x89466e2a, 0x69b6fac5, 0x23fc6358, 0xc563cf8b]
   for (const [n, hash] of expected.entries()) {
-    t.equal(halfSipHashBytes(Uint8Array.from({ length: n }, (_, i) => i), 0x03020100, 0x07060504, 2, 4), hash, `vector ${n}`)
+    t.equal(
+      halfSipHashBytes(
+        Uint8Array.from({ length: n }, (_, i) => i),
+        0x03020100,
+        0x07060504,
+        2,
+        4,
+      ),
+      hash,
+      `vector ${n}`,
+    )
   }
   const key = { k0: 0x12345678, k1: 0x9abcdef0 }
   for (const name of ['a', 'ab', 'abc', 'héllo wörld', '名前', 'x'.repeat(1000)]) {
@@ -20,7 +30,11 @@ t.test('HalfSipHash matches the reference vectors, and hashName is HalfSipHash-1
     for (let i = 0; i < name.length; i++) view.setUint16(4 + 2 * i, name.charCodeAt(i), true)
     t.equal(hashName(name, RecordKind.NAMED, key), halfSipHashBytes(bytes, key.k0, key.k1, 1, 3), `"${name.slice(0, 12)}"`)
   }
-  t.not(hashName('same', RecordKind.NAMED, key), hashName('same', RecordKind.NAMED, { k0: key.k0 ^ 1, k1: key.k1 }), 'the seed changes the hash')
+  t.not(
+    hashName('same', RecordKind.NAMED, key),
+    hashName('same', RecordKind.NAMED, { k0: key.k0 ^ 1, k1: key.k1 }),
+    'the seed changes the hash',
+  )
 })
 
 t.test('every segment gets its own random seed', async (t) => {
@@ -87,7 +101,7 @@ t.test('700 names colliding under the old unseeded hash: no operation outgrows t
   churn(t, seg, names)
 })
 
-t.test('700 names colliding under the segment\'s own seed (an attacker who read it): still bounded', async (t) => {
+t.test("700 names colliding under the segment's own seed (an attacker who read it): still bounded", async (t) => {
   const buffer = new ArrayBuffer(4 << 20)
   const seg = new ManagedExternalBuffer(buffer)
   const u32 = new Uint32Array(buffer)
@@ -96,20 +110,24 @@ t.test('700 names colliding under the segment\'s own seed (an attacker who read 
   churn(t, seg, names)
 })
 
-t.test(`${NAMES.toLocaleString('en')} random names: construct, find, destroy half, find, destroy all`, { timeout: 1_800_000 }, async (t) => {
-  const seg = new ManagedHeapMemory(Math.max(8 << 20, NAMES * 160))
-  const free = seg.freeMemory
-  const names = Array.from({ length: NAMES }, () => Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2, 6))
-  const unique = [...new Set(names)]
-  let wrong = 0
-  for (const [i, name] of unique.entries()) seg.construct(name, types.uint32, i)
-  for (const [i, name] of unique.entries()) if (seg.find(name, types.uint32)?.value !== i) wrong++
-  for (let i = 0; i < unique.length; i += 2) if (!seg.destroy(unique[i] as string)) wrong++
-  for (const [i, name] of unique.entries()) if ((seg.find(name, types.uint32) === undefined) !== (i % 2 === 0)) wrong++
-  t.equal(wrong, 0, 'every answer right')
-  t.equal(seg.numNamedObjects, Math.floor(unique.length / 2))
-  t.ok(seg.checkSanity())
-  for (let i = 1; i < unique.length; i += 2) seg.destroy(unique[i] as string)
-  t.equal(seg.numNamedObjects, 0)
-  t.equal(seg.freeMemory, free, 'all memory came back')
-})
+t.test(
+  `${NAMES.toLocaleString('en')} random names: construct, find, destroy half, find, destroy all`,
+  { timeout: 1_800_000 },
+  async (t) => {
+    const seg = new ManagedHeapMemory(Math.max(8 << 20, NAMES * 160))
+    const free = seg.freeMemory
+    const names = Array.from({ length: NAMES }, () => Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2, 6))
+    const unique = [...new Set(names)]
+    let wrong = 0
+    for (const [i, name] of unique.entries()) seg.construct(name, types.uint32, i)
+    for (const [i, name] of unique.entries()) if (seg.find(name, types.uint32)?.value !== i) wrong++
+    for (let i = 0; i < unique.length; i += 2) if (!seg.destroy(unique[i] as string)) wrong++
+    for (const [i, name] of unique.entries()) if ((seg.find(name, types.uint32) === undefined) !== (i % 2 === 0)) wrong++
+    t.equal(wrong, 0, 'every answer right')
+    t.equal(seg.numNamedObjects, Math.floor(unique.length / 2))
+    t.ok(seg.checkSanity())
+    for (let i = 1; i < unique.length; i += 2) seg.destroy(unique[i] as string)
+    t.equal(seg.numNamedObjects, 0)
+    t.equal(seg.freeMemory, free, 'all memory came back')
+  },
+)

@@ -112,7 +112,7 @@ t.test('non-ASCII names round-trip', async (t) => {
   t.equal([...seg.names()][0]?.name, 'zähler-数')
 })
 
-t.test('a shared memory segment: a second handle sees the first one\'s objects', async (t) => {
+t.test("a shared memory segment: a second handle sees the first one's objects", async (t) => {
   const name = segmentName(t)
   const a = ManagedSharedMemory.create(name, 1 << 20)
   t.teardown(() => a.close())

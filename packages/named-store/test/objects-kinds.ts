@@ -86,10 +86,14 @@ t.test('withLock runs the callback and nests operations', async (t) => {
     return s.find('c', types.uint32)?.value
   })
   t.equal(out, 3)
-  t.throws(() => seg.withLock(() => {
-    seg.construct('d', types.int32)
-    throw new Error('boom')
-  }), /boom/)
+  t.throws(
+    () =>
+      seg.withLock(() => {
+        seg.construct('d', types.int32)
+        throw new Error('boom')
+      }),
+    /boom/,
+  )
   t.ok(seg.find('d', types.int32), 'operations that completed before the throw stay')
   seg.construct('after', types.int32, 1)
   t.equal(seg.find('after', types.int32)?.value, 1, 'the lock was released')

@@ -56,7 +56,11 @@ t.test('two handles in one thread: the other handle gets EDEADLK, never a takeov
   const b = ManagedSharedMemory.open(name, { lock: { timeoutMs: 5000 } })
   t.teardown(() => (a.close(), b.close()))
   a.withLock(() => {
-    t.throws(() => b.construct('x', types.int32, 1), { name: 'ShmError', code: 'EDEADLK', message: /another handle opened in this same thread/ })
+    t.throws(() => b.construct('x', types.int32, 1), {
+      name: 'ShmError',
+      code: 'EDEADLK',
+      message: /another handle opened in this same thread/,
+    })
     t.throws(() => b.allocate(64), { code: 'EDEADLK' })
     a.construct('inside', types.int32, 7)
   })
@@ -104,17 +108,29 @@ t.test('an owner in another pid namespace is alive: never taken over', { skip: n
   // The owner inside a namespace, the waiter outside.
   const inside = await holdLock(name, 600_000, unshare)
   t.teardown(() => inside.child.kill('SIGKILL'))
-  t.same(waitForLock(name, 1500), { code: 'ETIMEDOUT', recoveries: 0, sane: true }, 'the host does not take the lock from the namespaced owner')
+  t.same(
+    waitForLock(name, 1500),
+    { code: 'ETIMEDOUT', recoveries: 0, sane: true },
+    'the host does not take the lock from the namespaced owner',
+  )
   inside.child.kill('SIGKILL')
   await inside.done
 
   // The owner outside, the waiter inside.
   const outside = await holdLock(name, 600_000)
   t.teardown(() => outside.child.kill('SIGKILL'))
-  t.same(waitForLock(name, 1500, unshare), { code: 'ETIMEDOUT', recoveries: 0, sane: true }, 'the namespaced waiter does not take the lock from the host owner')
+  t.same(
+    waitForLock(name, 1500, unshare),
+    { code: 'ETIMEDOUT', recoveries: 0, sane: true },
+    'the namespaced waiter does not take the lock from the host owner',
+  )
   outside.child.kill('SIGKILL')
   await outside.done
-  t.same(waitForLock(name, 30_000, unshare), { code: 'ok', recoveries: 1, sane: true }, 'a dead owner is still found from inside the namespace')
+  t.same(
+    waitForLock(name, 30_000, unshare),
+    { code: 'ok', recoveries: 1, sane: true },
+    'a dead owner is still found from inside the namespace',
+  )
 })
 
 const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
@@ -128,7 +144,11 @@ t.test('/proc hidepid=2 and another user: the owner is alive, never taken over',
   chmodSync(`/dev/shm/${name}`, 0o666)
   const holder = await holdLock(name, 600_000)
   t.teardown(() => holder.child.kill('SIGKILL'))
-  t.same(waitForLock(name, 1500, hidden), { code: 'ETIMEDOUT', recoveries: 0, sane: true }, "nobody cannot see root's process, and does not call it dead")
+  t.same(
+    waitForLock(name, 1500, hidden),
+    { code: 'ETIMEDOUT', recoveries: 0, sane: true },
+    "nobody cannot see root's process, and does not call it dead",
+  )
   holder.child.kill('SIGKILL')
   await holder.done
   t.same(waitForLock(name, 30_000, hidden), { code: 'ok', recoveries: 1, sane: true }, 'a dead owner is still found')

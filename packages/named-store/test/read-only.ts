@@ -41,7 +41,7 @@ t.test('a stray write through a read-only .typed array does not crash and does n
   t.same([...seg.findArray('arr', types.int32)!.typed], [7, 7, 7, 7], 'the shared object is untouched')
 })
 
-t.test(".typed on a read-only handle is a copy: a write to it never makes the handle stale", (t) => {
+t.test('.typed on a read-only handle is a copy: a write to it never makes the handle stale', (t) => {
   const name = segmentName(t)
   const seg = ManagedSharedMemory.create(name, 1 << 20)
   const ro = ManagedSharedMemory.open(name, { readOnly: true })

@@ -8,7 +8,9 @@ import { ManagedSharedMemory, SegmentHeader, t as types } from '@shmkit/named-st
 import { fixture, segmentName } from './helpers/segments.js'
 
 function holdGeneration(name: string, ms: number): { child: ChildProcess; odd: Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture('hold-generation.ts'), name, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture('hold-generation.ts'), name, String(ms)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   let out = ''
   const odd = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
@@ -46,7 +48,11 @@ t.test('a stopped writer: ETIMEDOUT naming the segment; once it is dead, a writa
   t.teardown(() => writer.child.kill('SIGKILL'))
   await writer.odd
   writer.child.kill('SIGSTOP')
-  t.throws(() => reader.find('x', types.int32), { name: 'ShmError', code: 'ETIMEDOUT', message: new RegExp(`shared memory "${name}": a writer has been stuck mid-operation`) })
+  t.throws(() => reader.find('x', types.int32), {
+    name: 'ShmError',
+    code: 'ETIMEDOUT',
+    message: new RegExp(`shared memory "${name}": a writer has been stuck mid-operation`),
+  })
   t.throws(() => reader.names(), { code: 'ETIMEDOUT' }, 'names() too')
   writer.child.kill('SIGKILL')
   await writer.exited

@@ -42,7 +42,14 @@ t.test('one-shot iterables are consumed once and stored', (t) => {
   t.same(s.a.typed, [1, 2, 3], "a struct's array field")
   s.a = three() as never
   t.same(s.a.typed, [1, 2, 3], 'an array-field setter')
-  const nested = seg.construct('n', types.array(types.array(types.int32, 2), 2), [[1, 2], [3, 4]].values())
+  const nested = seg.construct(
+    'n',
+    types.array(types.array(types.int32, 2), 2),
+    [
+      [1, 2],
+      [3, 4],
+    ].values(),
+  )
   t.same(nested.get(1).typed, [3, 4], 'a nested array from an iterator')
   t.throws(() => seg.construct('long', types.array(types.int32, 2), three()), { code: 'EINVAL', message: /at most 2/ })
   t.equal(seg.find('long', types.array(types.int32, 2)), undefined)

@@ -21,7 +21,7 @@ t.test('openOrCreate refuses a squatted segment with a wider mode, unless truste
   t.end()
 })
 
-t.test("openOrCreate refuses a segment another user owns, unless trusted", { skip: isRoot ? false : 'needs root to chown' }, (t) => {
+t.test('openOrCreate refuses a segment another user owns, unless trusted', { skip: isRoot ? false : 'needs root to chown' }, (t) => {
   const name = segmentName(t)
   ManagedSharedMemory.create(name, SIZE).close()
   chownSync(`/dev/shm/${name}`, 65534, 65534)

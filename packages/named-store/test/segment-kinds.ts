@@ -1,7 +1,14 @@
 import t from 'tap'
 import { Worker } from 'node:worker_threads'
 import { xsiKey } from '@shmkit/ffi-shm'
-import { ManagedExternalBuffer, ManagedHeapMemory, ManagedMappedFile, ManagedXsiSharedMemory, ManagedWindowsSharedMemory, t as types } from '@shmkit/named-store'
+import {
+  ManagedExternalBuffer,
+  ManagedHeapMemory,
+  ManagedMappedFile,
+  ManagedXsiSharedMemory,
+  ManagedWindowsSharedMemory,
+  t as types,
+} from '@shmkit/named-store'
 import { compiledFixture, tempPath } from './helpers/segments.js'
 
 t.test('ManagedMappedFile: create, reopen after close, openOrCreate, remove', async (t) => {
@@ -36,12 +43,16 @@ t.test('ManagedXsiSharedMemory: keyed by ftok, removed by key', async (t) => {
   a.close()
   t.equal(ManagedXsiSharedMemory.remove(key), true)
   t.throws(() => ManagedXsiSharedMemory.open(key), { name: 'ShmError', code: 'ENOENT' })
-  t.throws(() => ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { bogus: 1 } as never), { name: 'ShmError', code: 'EINVAL', message: /bogus/ }, 'openOrCreate validates its options first')
+  t.throws(
+    () => ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { bogus: 1 } as never),
+    { name: 'ShmError', code: 'EINVAL', message: /bogus/ },
+    'openOrCreate validates its options first',
+  )
   t.throws(() => ManagedXsiSharedMemory.openOrCreate(key, 5), { name: 'ShmError', code: 'EINVAL', message: /size/ })
   const c = ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { sizeCheck: 'every-operation', timeoutMs: 500 })
   const d = ManagedXsiSharedMemory.openOrCreate(key, 1 << 20, { lock: { ownerCheckMs: 5 } })
   c.construct('y', types.int32, 3)
-  t.equal(d.find('y', types.int32)?.value, 3, 'the second openOrCreate opened the first one\'s segment')
+  t.equal(d.find('y', types.int32)?.value, 3, "the second openOrCreate opened the first one's segment")
   d.close()
   c.close()
 })
@@ -66,10 +77,15 @@ t.test('ManagedExternalBuffer over a SharedArrayBuffer: worker threads share it'
   t.teardown(() => seg.close())
   const counter = seg.construct('counter', types.uint32, 0)
   const workers = [0, 1].map((id) => new Worker(compiledFixture('sab-worker.js'), { workerData: { buffer: sab, id } }))
-  await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
-    w.on('message', resolve)
-    w.on('error', reject)
-  })))
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((resolve, reject) => {
+          w.on('message', resolve)
+          w.on('error', reject)
+        }),
+    ),
+  )
   t.equal(counter.value, 4000)
   t.ok(seg.checkSanity())
 })

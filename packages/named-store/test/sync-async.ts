@@ -14,7 +14,13 @@ t.test('1,000 pending async waits: timers keep ticking, fs keeps working, every 
   let resolved = 0
   const waits: Promise<boolean>[] = []
   for (let i = 0; i < 800; i++) waits.push(shared.waitAsync({ timeoutMs: 200_000 }).then((got) => (resolved++, got)))
-  for (let i = 0; i < 200; i++) waits.push(own.get(i).waitAsync({ timeoutMs: 200_000 }).then((got) => (resolved++, got)))
+  for (let i = 0; i < 200; i++)
+    waits.push(
+      own
+        .get(i)
+        .waitAsync({ timeoutMs: 200_000 })
+        .then((got) => (resolved++, got)),
+    )
   t.equal(waitEngine().pending, 1000, 'all 1,000 are pending in the engine')
 
   let ticks = 0
@@ -23,7 +29,10 @@ t.test('1,000 pending async waits: timers keep ticking, fs keeps working, every 
   // libuv's pool is not used by the waits: 20 reads of this file complete while they are pending.
   const self = fileURLToPath(import.meta.url)
   const reads = await Promise.all(Array.from({ length: 20 }, () => readFile(self, 'utf8')))
-  t.ok(reads.every((text) => text.includes('1,000 pending async waits')), 'fs reads completed')
+  t.ok(
+    reads.every((text) => text.includes('1,000 pending async waits')),
+    'fs reads completed',
+  )
   const before = ticks
   await new Promise((r) => setTimeout(r, 100))
   t.ok(ticks > before, `the interval timer kept ticking (${ticks - before} ticks)`)

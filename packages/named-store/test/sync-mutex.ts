@@ -29,7 +29,10 @@ t.test('construct, lock, unlock, tryLock, guard', async (t) => {
   t.ok(found)
   t.equal(found?.offset, m.offset)
   t.same(m.toJSON(), { locked: false, owner: 0, consistent: true, recoverable: true })
-  t.match([...seg.names()].find((e) => e.name === 'm'), { type: 'mutex' })
+  t.match(
+    [...seg.names()].find((e) => e.name === 'm'),
+    { type: 'mutex' },
+  )
 })
 
 t.test('a second handle in this process waits, and times out', async (t) => {
@@ -40,7 +43,11 @@ t.test('a second handle in this process waits, and times out', async (t) => {
   const mb = b.find('m', types.mutex) as Mutex
   ma.lock()
   t.equal(mb.tryLock(), false)
-  t.throws(() => mb.lock({ timeoutMs: 30 }), { name: 'ShmError', code: 'ETIMEDOUT', message: /timed out after 30 ms waiting for the mutex/ })
+  t.throws(() => mb.lock({ timeoutMs: 30 }), {
+    name: 'ShmError',
+    code: 'ETIMEDOUT',
+    message: /timed out after 30 ms waiting for the mutex/,
+  })
   await t.rejects(mb.lockAsync({ timeoutMs: 30 }), { name: 'ShmError', code: 'ETIMEDOUT' })
   const ac = new AbortController()
   const pending = mb.lockAsync({ signal: ac.signal })

@@ -38,7 +38,7 @@ t.test('an owner SIGKILLed while holding: the next locker gets the lock and is t
   s.lock.unlock()
 })
 
-t.test('unlocking a dead owner\'s lock without markConsistent makes it unrecoverable', { timeout: 280_000 }, async (t) => {
+t.test("unlocking a dead owner's lock without markConsistent makes it unrecoverable", { timeout: 280_000 }, async (t) => {
   const name = segmentName(t)
   using seg = ManagedSharedMemory.create(name, 1 << 20)
   const s = seg.construct('shared', sharedState)
@@ -62,7 +62,11 @@ t.test('a stopped (SIGSTOP) owner is not taken over', { timeout: 280_000 }, asyn
   t.teardown(() => void holder.child.kill('SIGKILL'))
   await holder.ready
   holder.child.kill('SIGSTOP')
-  t.throws(() => s.lock.lock({ timeoutMs: 600 }), { name: 'ShmError', code: 'ETIMEDOUT' }, 'waits past several liveness checks without taking over')
+  t.throws(
+    () => s.lock.lock({ timeoutMs: 600 }),
+    { name: 'ShmError', code: 'ETIMEDOUT' },
+    'waits past several liveness checks without taking over',
+  )
   await t.rejects(s.lock.lockAsync({ timeoutMs: 600 }), { code: 'ETIMEDOUT' })
   t.equal(s.lock.tryLock(), false)
   holder.child.kill('SIGCONT')

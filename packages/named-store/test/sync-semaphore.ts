@@ -48,7 +48,11 @@ t.test('many async waiters: each post wakes exactly as many as it posts', async 
 
 t.test('bad input', async (t) => {
   using seg = new ManagedHeapMemory(1 << 16)
-  t.throws(() => seg.construct('s', types.semaphore, -1), { name: 'ShmError', code: 'EINVAL', message: /initial count from 0 to 2147483647/ })
+  t.throws(() => seg.construct('s', types.semaphore, -1), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /initial count from 0 to 2147483647/,
+  })
   t.throws(() => seg.construct('s', types.semaphore, 1.5), { name: 'ShmError', code: 'EINVAL' })
   const sem = seg.construct('s', types.semaphore, 2 ** 31 - 1)
   t.throws(() => sem.post(), { name: 'ShmError', code: 'EINVAL', message: /would pass 2147483647/ })

@@ -1,7 +1,13 @@
 import t from 'tap'
 import { createSegmentMemory, refreshSegmentMemory, t as types } from '@shmkit/named-store'
 
-const Item = types.struct({ id: types.int32, name: types.string(8), raw: types.bytes(2), list: types.array(types.uint16, 2), next: types.ptr(types.int32) })
+const Item = types.struct({
+  id: types.int32,
+  name: types.string(8),
+  raw: types.bytes(2),
+  list: types.array(types.uint16, 2),
+  next: types.ptr(types.int32),
+})
 
 t.test('a read-only context reads everything and writes nothing (EREADONLY)', async (t) => {
   const buffer = new ArrayBuffer(128)
@@ -31,9 +37,13 @@ t.test('a read-only context reads everything and writes nothing (EREADONLY)', as
   ]
   for (const [what, write] of writes) t.throws(write, refused, what)
   t.same(JSON.parse(JSON.stringify(item)), { id: 7, name: 'seven', raw: [1, 2], list: [3, 4], next: 64 }, 'nothing changed')
-  t.throws(() => {
-    counter.value = 1.5
-  }, refused, 'read-only is reported before the value is even looked at')
+  t.throws(
+    () => {
+      counter.value = 1.5
+    },
+    refused,
+    'read-only is reported before the value is even looked at',
+  )
 })
 
 t.test('a closed context refuses reads and writes (ECLOSED)', async (t) => {
@@ -82,6 +92,14 @@ t.test('refreshSegmentMemory moves every view to the new buffer', async (t) => {
   t.equal(new Int32Array(bigger)[2], 6, 'and writes it')
   const odd = createSegmentMemory(new ArrayBuffer(13), { readOnly: false, target: 'odd' })
   t.same([odd.u16.length, odd.u32.length, odd.f64.length, odd.i64.length], [6, 3, 1, 1], 'whole-buffer arrays round down')
-  t.throws(() => createSegmentMemory({} as ArrayBuffer, { readOnly: false, target: 'x' }), { name: 'ShmError', code: 'EINVAL', message: /invalid buffer/ })
-  t.throws(() => createSegmentMemory(new ArrayBuffer(8), { readOnly: 'no' } as never), { name: 'ShmError', code: 'EINVAL', message: /invalid options/ })
+  t.throws(() => createSegmentMemory({} as ArrayBuffer, { readOnly: false, target: 'x' }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid buffer/,
+  })
+  t.throws(() => createSegmentMemory(new ArrayBuffer(8), { readOnly: 'no' } as never), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid options/,
+  })
 })

@@ -11,10 +11,18 @@ t.test('get and set are bounds-checked with the allowed range', async (t) => {
   a.set(3, -5)
   t.equal(a.get(3), -5)
   for (const index of [4, -1, 1.5, NaN, '0', 2 ** 32]) {
-    t.throws(() => a.get(index as number), { name: 'ShmError', code: 'EINVAL', message: /^invalid index: got .*, expected an integer from 0 to 3$/ }, `get(${String(index)})`)
+    t.throws(
+      () => a.get(index as number),
+      { name: 'ShmError', code: 'EINVAL', message: /^invalid index: got .*, expected an integer from 0 to 3$/ },
+      `get(${String(index)})`,
+    )
     t.throws(() => a.set(index as number, 1), { name: 'ShmError', code: 'EINVAL', message: /^invalid index/ }, `set(${String(index)})`)
   }
-  t.throws(() => a.set(0, 1e6), { name: 'ShmError', code: 'EINVAL', message: /^invalid \[0\]: expected an integer from -32768 to 32767, got 1000000$/ })
+  t.throws(() => a.set(0, 1e6), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /^invalid \[0\]: expected an integer from -32768 to 32767, got 1000000$/,
+  })
   t.same(mem.u8.subarray(40, 48), new Uint8Array(8), 'nothing written past the array')
 })
 
@@ -45,7 +53,11 @@ t.test('.typed is a zero-copy TypedArray of the element type', async (t) => {
   t.equal(a.get(3), 9, 'a write through .typed is seen by get')
   a.set(4, 10)
   t.equal(a.typed[4], 10, 'a write through set is seen by .typed')
-  t.throws(() => types.array(types.string(4), 2).view(mem, 0).typed, { name: 'ShmError', code: 'EINVAL', message: /\.typed needs a numeric element type/ })
+  t.throws(() => types.array(types.string(4), 2).view(mem, 0).typed, {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /\.typed needs a numeric element type/,
+  })
   t.throws(() => types.array(types.bool, 2).view(mem, 0).typed, { name: 'ShmError', code: 'EINVAL' })
 })
 
@@ -66,14 +78,21 @@ t.test('arrays of structs, strings and arrays', async (t) => {
   p1.x = 1.5
   t.equal(p1.offset, Point.size, 'a struct element is a view at its offset')
   points.set(2, { y: -2 })
-  t.same(JSON.parse(JSON.stringify(points)), [{ x: 0, y: 0 }, { x: 1.5, y: 0 }, { x: 0, y: -2 }])
+  t.same(JSON.parse(JSON.stringify(points)), [
+    { x: 0, y: 0 },
+    { x: 1.5, y: 0 },
+    { x: 0, y: -2 },
+  ])
   t.throws(() => points.set(0, { z: 1 } as never), { name: 'ShmError', code: 'EINVAL', message: /^invalid \[0\]: z: unknown field/ })
   const names = types.array(types.string(5), 2).view(mem, 256)
   names.set(1, 'ab')
   t.same([...names], ['', 'ab'], 'strings come back as strings')
   const grid = types.array(types.array(types.uint8, 2), 2).view(mem, 512)
   grid.get(1).set(0, 7)
-  t.same(JSON.parse(JSON.stringify(grid)), [[0, 0], [7, 0]])
+  t.same(JSON.parse(JSON.stringify(grid)), [
+    [0, 0],
+    [7, 0],
+  ])
 })
 
 t.test('init: an iterable gives one value per element, one value fills them all', async (t) => {
@@ -96,12 +115,20 @@ t.test('init: an iterable gives one value per element, one value fills them all'
   function* endless(): Generator<number> {
     for (;;) yield 1
   }
-  t.same(A.validate(endless(), ['init']), [{ path: ['init'], message: 'expected at most 4 elements' }], 'an endless iterable stops at the length')
+  t.same(
+    A.validate(endless(), ['init']),
+    [{ path: ['init'], message: 'expected at most 4 elements' }],
+    'an endless iterable stops at the length',
+  )
   t.same(A.validate('1234', ['init']).length, 1)
 })
 
 t.test('bad array definitions are refused', async (t) => {
-  t.throws(() => types.array(types.int8, 0), { name: 'ShmError', code: 'EINVAL', message: /invalid length: got 0, expected an integer from 1 to 4294967296/ })
+  t.throws(() => types.array(types.int8, 0), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid length: got 0, expected an integer from 1 to 4294967296/,
+  })
   t.throws(() => types.array(types.int8, 1.5), { name: 'ShmError', code: 'EINVAL' })
   t.throws(() => types.array(types.float64, 2 ** 29 + 1), { name: 'ShmError', code: 'EINVAL', message: /from 1 to 536870912/ })
   t.throws(() => types.array({} as typeof types.int8, 1), { name: 'ShmError', code: 'EINVAL', message: /invalid element/ })

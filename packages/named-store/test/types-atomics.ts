@@ -54,14 +54,26 @@ t.test('every integer width wraps on add as its C type does', async (t) => {
 t.test('bad operands are refused', async (t) => {
   const mem = memory()
   const c = types.int16.view(mem, 0)
-  t.throws(() => c.add(1.5), { name: 'ShmError', code: 'EINVAL', message: /invalid n: expected a safe integer \(added modulo 2\^16\), got 1\.5/ })
+  t.throws(() => c.add(1.5), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid n: expected a safe integer \(added modulo 2\^16\), got 1\.5/,
+  })
   t.throws(() => c.add(2 ** 60), { name: 'ShmError', code: 'EINVAL', message: /invalid n/ })
   t.throws(() => c.add('1' as unknown as number), { name: 'ShmError', code: 'EINVAL' })
-  t.throws(() => c.compareExchange(0, 40000), { name: 'ShmError', code: 'EINVAL', message: /invalid replacement: expected an integer from -32768 to 32767, got 40000/ })
+  t.throws(() => c.compareExchange(0, 40000), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid replacement: expected an integer from -32768 to 32767, got 40000/,
+  })
   t.throws(() => c.compareExchange(0.5, 1), { name: 'ShmError', code: 'EINVAL', message: /invalid expected/ })
   t.equal(c.value, 0, 'nothing changed')
   const big = types.int64.view(mem, 8)
-  t.throws(() => big.add(0.5 as unknown as bigint), { name: 'ShmError', code: 'EINVAL', message: /invalid n: expected a bigint or safe integer/ })
+  t.throws(() => big.add(0.5 as unknown as bigint), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid n: expected a bigint or safe integer/,
+  })
   t.throws(() => big.compareExchange(0n, 2n ** 63n), { name: 'ShmError', code: 'EINVAL', message: /invalid replacement/ })
 })
 

@@ -40,48 +40,89 @@ t.test('scalars, strings, bytes, pointers and arrays: sizes and alignments', asy
 t.test('structs: declaration order, natural alignment, C padding', async (t) => {
   // struct { char a; double b; short c; }: b at 8, c at 16, size 24 (tail padding to 8)
   const S = types.struct({ a: types.int8, b: types.float64, c: types.int16 })
-  t.same(S.fields.map((f) => [f.name, f.offset]), [['a', 0], ['b', 8], ['c', 16]])
+  t.same(
+    S.fields.map((f) => [f.name, f.offset]),
+    [
+      ['a', 0],
+      ['b', 8],
+      ['c', 16],
+    ],
+  )
   t.equal(S.size, 24)
   t.equal(S.align, 8)
   const Nested = types.struct({ x: types.uint8, inner: S, y: types.uint8 })
-  t.same(Nested.fields.map((f) => f.offset), [0, 8, 32])
+  t.same(
+    Nested.fields.map((f) => f.offset),
+    [0, 8, 32],
+  )
   t.equal(Nested.size, 40)
   const Packed = types.struct({ a: types.uint8, b: types.uint8, c: types.uint16 })
-  t.same(Packed.fields.map((f) => f.offset), [0, 1, 2])
+  t.same(
+    Packed.fields.map((f) => f.offset),
+    [0, 1, 2],
+  )
   t.equal(Packed.size, 4, 'no padding when fields already line up')
   const Point = types.struct({ x: types.float64, y: types.float64, tag: types.string(16), next: types.ptr(types.int32) })
-  t.same(Point.fields.map((f) => f.offset), [0, 8, 16, 36])
+  t.same(
+    Point.fields.map((f) => f.offset),
+    [0, 8, 16, 36],
+  )
   t.equal(Point.size, 40)
 })
 
 /** The C declaration of `type` under `declarator`, for the compiler to lay out. */
 function cDeclaration(type: AnyType, declarator: string): string {
   const scalars: Record<string, string> = {
-    int8: 'int8_t', uint8: 'uint8_t', int16: 'int16_t', uint16: 'uint16_t', int32: 'int32_t', uint32: 'uint32_t',
-    int64: 'int64_t', uint64: 'uint64_t', float32: 'float', float64: 'double', bool: '_Bool',
+    int8: 'int8_t',
+    uint8: 'uint8_t',
+    int16: 'int16_t',
+    uint16: 'uint16_t',
+    int32: 'int32_t',
+    uint32: 'uint32_t',
+    int64: 'int64_t',
+    uint64: 'uint64_t',
+    float32: 'float',
+    float64: 'double',
+    bool: '_Bool',
   }
   const scalar = scalars[type.name]
   if (scalar !== undefined) return `${scalar} ${declarator}`
-  if (type.kind === 'string') return `struct { uint32_t length; char bytes[${(type as unknown as { maxBytes: number }).maxBytes}]; } ${declarator}`
+  if (type.kind === 'string')
+    return `struct { uint32_t length; char bytes[${(type as unknown as { maxBytes: number }).maxBytes}]; } ${declarator}`
   if (type.kind === 'bytes') return `uint8_t ${declarator}[${type.size}]`
   if (type.kind === 'ptr') return `uint32_t ${declarator}`
   if (type.kind === 'array') {
     const array = type as unknown as { element: AnyType; length: number }
     return cDeclaration(array.element, `${declarator}[${array.length}]`)
   }
-  if (type.kind === 'struct') return `struct { ${(type.fields ?? []).map((f) => `${cDeclaration(f.type as AnyType, f.name)};`).join(' ')} } ${declarator}`
+  if (type.kind === 'struct')
+    return `struct { ${(type.fields ?? []).map((f) => `${cDeclaration(f.type as AnyType, f.name)};`).join(' ')} } ${declarator}`
   throw new Error(`no C spelling for ${type.name}`)
 }
 
 const typeArbitrary = fc.letrec<{ type: Type }>((tie) => ({
   type: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom<Type>(types.int8, types.uint8, types.int16, types.uint16, types.int32, types.uint32, types.int64, types.uint64, types.float32, types.float64, types.bool),
+    fc.constantFrom<Type>(
+      types.int8,
+      types.uint8,
+      types.int16,
+      types.uint16,
+      types.int32,
+      types.uint32,
+      types.int64,
+      types.uint64,
+      types.float32,
+      types.float64,
+      types.bool,
+    ),
     fc.integer({ min: 1, max: 9 }).map((n): Type => types.string(n)),
     fc.integer({ min: 1, max: 9 }).map((n): Type => types.bytes(n)),
     tie('type').map((target): Type => types.ptr(target)),
     fc.tuple(tie('type'), fc.integer({ min: 1, max: 3 })).map(([element, n]): Type => types.array(element, n)),
-    fc.array(tie('type'), { minLength: 1, maxLength: 5 }).map((fields): Type => types.struct(Object.fromEntries(fields.map((f, i) => [`f${i}`, f])) as Fields)),
+    fc
+      .array(tie('type'), { minLength: 1, maxLength: 5 })
+      .map((fields): Type => types.struct(Object.fromEntries(fields.map((f, i) => [`f${i}`, f])) as Fields)),
   ),
 })).type
 
@@ -98,31 +139,35 @@ function findCompiler(): string | undefined {
 }
 const compiler = findCompiler()
 
-t.test('the layout a C compiler gives, for 150 random structs', { skip: compiler === undefined ? 'no C compiler on this machine' : false }, async (t) => {
-  const structs = fc
-    .sample(fc.array(typeArbitrary, { minLength: 1, maxLength: 6 }), { numRuns: 150, seed: 20261122 })
-    .map((fields) => types.struct(Object.fromEntries(fields.map((f, i) => [`f${i}`, f])) as Fields) as StructType<Fields>)
-  const lines = ['#include <stdint.h>', '#include <stddef.h>', '#include <stdio.h>']
-  for (const [i, s] of structs.entries()) lines.push(`typedef ${cDeclaration(s as AnyType, `T${i}`)};`)
-  lines.push('int main(void) {')
-  structs.forEach((s, i) => {
-    const offsets = s.fields.map((f) => `offsetof(T${i}, ${f.name})`)
-    lines.push(`  printf("%zu %zu${' %zu'.repeat(offsets.length)}\\n", sizeof(T${i}), _Alignof(T${i}), ${offsets.join(', ')});`)
-  })
-  lines.push('  return 0;', '}')
-  const dir = mkdtempSync(join(tmpdir(), `shmkit-types-layout-${process.pid}-`))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  writeFileSync(join(dir, 'layout.c'), lines.join('\n'))
-  execFileSync(compiler as string, ['-std=c11', '-o', join(dir, 'layout'), join(dir, 'layout.c')])
-  const measured = execFileSync(join(dir, 'layout'), { encoding: 'utf8' }).trim().split('\n')
-  t.equal(measured.length, structs.length)
-  let mismatches = 0
-  structs.forEach((s, i) => {
-    const ours = [s.size, s.align, ...s.fields.map((f) => f.offset)].join(' ')
-    if (ours !== measured[i]) {
-      mismatches++
-      t.equal(ours, measured[i], `${s.name}: size, align, offsets`)
-    }
-  })
-  t.equal(mismatches, 0, `every struct laid out as ${compiler} does`)
-})
+t.test(
+  'the layout a C compiler gives, for 150 random structs',
+  { skip: compiler === undefined ? 'no C compiler on this machine' : false },
+  async (t) => {
+    const structs = fc
+      .sample(fc.array(typeArbitrary, { minLength: 1, maxLength: 6 }), { numRuns: 150, seed: 20261122 })
+      .map((fields) => types.struct(Object.fromEntries(fields.map((f, i) => [`f${i}`, f])) as Fields) as StructType<Fields>)
+    const lines = ['#include <stdint.h>', '#include <stddef.h>', '#include <stdio.h>']
+    for (const [i, s] of structs.entries()) lines.push(`typedef ${cDeclaration(s as AnyType, `T${i}`)};`)
+    lines.push('int main(void) {')
+    structs.forEach((s, i) => {
+      const offsets = s.fields.map((f) => `offsetof(T${i}, ${f.name})`)
+      lines.push(`  printf("%zu %zu${' %zu'.repeat(offsets.length)}\\n", sizeof(T${i}), _Alignof(T${i}), ${offsets.join(', ')});`)
+    })
+    lines.push('  return 0;', '}')
+    const dir = mkdtempSync(join(tmpdir(), `shmkit-types-layout-${process.pid}-`))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    writeFileSync(join(dir, 'layout.c'), lines.join('\n'))
+    execFileSync(compiler as string, ['-std=c11', '-o', join(dir, 'layout'), join(dir, 'layout.c')])
+    const measured = execFileSync(join(dir, 'layout'), { encoding: 'utf8' }).trim().split('\n')
+    t.equal(measured.length, structs.length)
+    let mismatches = 0
+    structs.forEach((s, i) => {
+      const ours = [s.size, s.align, ...s.fields.map((f) => f.offset)].join(' ')
+      if (ours !== measured[i]) {
+        mismatches++
+        t.equal(ours, measured[i], `${s.name}: size, align, offsets`)
+      }
+    })
+    t.equal(mismatches, 0, `every struct laid out as ${compiler} does`)
+  },
+)

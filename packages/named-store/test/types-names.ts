@@ -5,9 +5,26 @@ import { fingerprint, t as types, typeFromName, type Fields, type Type } from '@
 const fp = (type: Type): string => `${type.fingerprintHi.toString(16)}:${type.fingerprintLo.toString(16)}`
 
 const everyKind: Type[] = [
-  types.int8, types.uint8, types.int16, types.uint16, types.int32, types.uint32, types.int64, types.uint64, types.float32, types.float64, types.bool,
-  types.string(8), types.bytes(4), types.ptr(types.float64), types.array(types.array(types.int8, 2), 3),
-  types.struct({ a: types.int32, b: types.struct({ c: types.string(4), d: types.array(types.bool, 2) }), e: types.ptr(types.struct({ z: types.int8 })) }),
+  types.int8,
+  types.uint8,
+  types.int16,
+  types.uint16,
+  types.int32,
+  types.uint32,
+  types.int64,
+  types.uint64,
+  types.float32,
+  types.float64,
+  types.bool,
+  types.string(8),
+  types.bytes(4),
+  types.ptr(types.float64),
+  types.array(types.array(types.int8, 2), 3),
+  types.struct({
+    a: types.int32,
+    b: types.struct({ c: types.string(4), d: types.array(types.bool, 2) }),
+    e: types.ptr(types.struct({ z: types.int8 })),
+  }),
 ]
 
 t.test('canonical names', async (t) => {
@@ -56,7 +73,13 @@ t.test('typeFromName rebuilds every type', async (t) => {
     t.equal(fp(parsed), fp(type))
   }
   const parsed = typeFromName('struct{p:struct{x:float64},n:array(int16,3)}') as unknown as { fields: { name: string; offset: number }[] }
-  t.same(parsed.fields.map((f) => [f.name, f.offset]), [['p', 0], ['n', 8]])
+  t.same(
+    parsed.fields.map((f) => [f.name, f.offset]),
+    [
+      ['p', 0],
+      ['n', 8],
+    ],
+  )
 })
 
 t.test('typeFromName round-trips random types', async (t) => {
@@ -69,8 +92,16 @@ t.test('typeFromName round-trips random types', async (t) => {
       tie('type').map((target): Type => types.ptr(target)),
       fc.tuple(tie('type'), fc.integer({ min: 1, max: 5 })).map(([element, n]): Type => types.array(element, n)),
       fc
-        .uniqueArray(fc.tuple(fc.stringMatching(/^[a-z_$][\w$]{0,6}$/), tie('type')), { minLength: 1, maxLength: 4, selector: ([name]) => name })
-        .filter((fields) => fields.every(([name]) => !['offset', 'mem', 'toJSON', 'constructor', 'prototype', 'valueOf', 'toString', 'hasOwnProperty'].includes(name)))
+        .uniqueArray(fc.tuple(fc.stringMatching(/^[a-z_$][\w$]{0,6}$/), tie('type')), {
+          minLength: 1,
+          maxLength: 4,
+          selector: ([name]) => name,
+        })
+        .filter((fields) =>
+          fields.every(
+            ([name]) => !['offset', 'mem', 'toJSON', 'constructor', 'prototype', 'valueOf', 'toString', 'hasOwnProperty'].includes(name),
+          ),
+        )
         .map((fields): Type => types.struct(Object.fromEntries(fields) as Fields)),
     ),
   })).type
@@ -86,15 +117,48 @@ t.test('typeFromName round-trips random types', async (t) => {
 
 t.test('typeFromName refuses junk with EINVAL, quickly', async (t) => {
   const junk = [
-    '', 'int33', 'Int32', ' int32', 'int8 ', 'int8int8', 'struct{', 'struct{}', 'struct{a:int8,}', 'struct{a:int8', 'struct{:int8}',
-    'struct{a:int8,a:int8}', 'struct{offset:int8}', 'struct{__proto__:int8}', 'struct{1a:int8}',
-    'array(int8)', 'array(int8,0)', 'array(int8,-1)', 'array(int8,1.5)', 'array(,2)', 'array(float64,536870913)',
-    'string(x)', 'string(0)', 'string(08)', 'string(16777217)', 'string(99999999999)', 'bytes(0)', 'bytes(4294967297)',
-    'ptr()', 'ptr(ptr(', 'ptr(int8', '('.repeat(100), 'ptr('.repeat(5000) + 'int8' + ')'.repeat(5000), 'x'.repeat(70000),
+    '',
+    'int33',
+    'Int32',
+    ' int32',
+    'int8 ',
+    'int8int8',
+    'struct{',
+    'struct{}',
+    'struct{a:int8,}',
+    'struct{a:int8',
+    'struct{:int8}',
+    'struct{a:int8,a:int8}',
+    'struct{offset:int8}',
+    'struct{__proto__:int8}',
+    'struct{1a:int8}',
+    'array(int8)',
+    'array(int8,0)',
+    'array(int8,-1)',
+    'array(int8,1.5)',
+    'array(,2)',
+    'array(float64,536870913)',
+    'string(x)',
+    'string(0)',
+    'string(08)',
+    'string(16777217)',
+    'string(99999999999)',
+    'bytes(0)',
+    'bytes(4294967297)',
+    'ptr()',
+    'ptr(ptr(',
+    'ptr(int8',
+    '('.repeat(100),
+    'ptr('.repeat(5000) + 'int8' + ')'.repeat(5000),
+    'x'.repeat(70000),
     'struct{a:array(array(array(float64,65536),65536),2)}',
   ]
   for (const name of junk) {
-    t.throws(() => typeFromName(name), { name: 'ShmError', code: 'EINVAL', message: /invalid name: .*expected a canonical type name/ }, JSON.stringify(name.slice(0, 40)))
+    t.throws(
+      () => typeFromName(name),
+      { name: 'ShmError', code: 'EINVAL', message: /invalid name: .*expected a canonical type name/ },
+      JSON.stringify(name.slice(0, 40)),
+    )
   }
   t.throws(() => typeFromName('string(08)'), { code: 'EINVAL', message: /not canonical, that is string\(8\)/ })
   t.throws(() => typeFromName('struct{a:int8,a:int8}'), { code: 'EINVAL', message: /field "a" twice/ })

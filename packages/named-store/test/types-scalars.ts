@@ -6,16 +6,41 @@ const memory = (bytes = 256) => createSegmentMemory(new ArrayBuffer(bytes), { re
 type ScalarCase = { type: Type<ScalarView<unknown>, unknown>; good: unknown[]; bad: unknown[]; expected: RegExp }
 
 const cases: Record<string, ScalarCase> = {
-  int8: { type: types.int8, good: [-128, 127, 0, -1], bad: [128, -129, 1.5, '1', 1n, NaN, null], expected: /expected an integer from -128 to 127/ },
+  int8: {
+    type: types.int8,
+    good: [-128, 127, 0, -1],
+    bad: [128, -129, 1.5, '1', 1n, NaN, null],
+    expected: /expected an integer from -128 to 127/,
+  },
   uint8: { type: types.uint8, good: [0, 255, 7], bad: [256, -1, 0.5], expected: /expected an integer from 0 to 255/ },
   int16: { type: types.int16, good: [-32768, 32767], bad: [32768, -32769], expected: /expected an integer from -32768 to 32767/ },
   uint16: { type: types.uint16, good: [0, 65535], bad: [65536, -1], expected: /expected an integer from 0 to 65535/ },
-  int32: { type: types.int32, good: [-(2 ** 31), 2 ** 31 - 1], bad: [2 ** 31, -(2 ** 31) - 1, 1.5, Infinity], expected: /expected an integer from -2147483648 to 2147483647/ },
+  int32: {
+    type: types.int32,
+    good: [-(2 ** 31), 2 ** 31 - 1],
+    bad: [2 ** 31, -(2 ** 31) - 1, 1.5, Infinity],
+    expected: /expected an integer from -2147483648 to 2147483647/,
+  },
   uint32: { type: types.uint32, good: [0, 2 ** 32 - 1], bad: [2 ** 32, -1], expected: /expected an integer from 0 to 4294967295/ },
-  int64: { type: types.int64, good: [-(2n ** 63n), 2n ** 63n - 1n, 0n, -5n], bad: [2n ** 63n, -(2n ** 63n) - 1n, 1.5, 2 ** 53, '5'], expected: /expected a bigint \(or safe integer\) from -9223372036854775808 to 9223372036854775807/ },
-  uint64: { type: types.uint64, good: [0n, 2n ** 64n - 1n], bad: [-1n, 2n ** 64n, -1], expected: /expected a bigint \(or safe integer\) from 0 to 18446744073709551615/ },
+  int64: {
+    type: types.int64,
+    good: [-(2n ** 63n), 2n ** 63n - 1n, 0n, -5n],
+    bad: [2n ** 63n, -(2n ** 63n) - 1n, 1.5, 2 ** 53, '5'],
+    expected: /expected a bigint \(or safe integer\) from -9223372036854775808 to 9223372036854775807/,
+  },
+  uint64: {
+    type: types.uint64,
+    good: [0n, 2n ** 64n - 1n],
+    bad: [-1n, 2n ** 64n, -1],
+    expected: /expected a bigint \(or safe integer\) from 0 to 18446744073709551615/,
+  },
   float32: { type: types.float32, good: [1.5, -0.25, Infinity, -Infinity, 0], bad: ['1', 1n, undefined], expected: /expected a number/ },
-  float64: { type: types.float64, good: [Math.PI, -1e300, Number.MIN_VALUE, Number.MAX_VALUE, -0], bad: [true, {}], expected: /expected a number/ },
+  float64: {
+    type: types.float64,
+    good: [Math.PI, -1e300, Number.MIN_VALUE, Number.MAX_VALUE, -0],
+    bad: [true, {}],
+    expected: /expected a number/,
+  },
   bool: { type: types.bool, good: [true, false], bad: [0, 1, 'true'], expected: /expected a boolean/ },
 }
 

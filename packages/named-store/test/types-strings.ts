@@ -12,7 +12,12 @@ t.test('string(n) holds up to n UTF-8 bytes, multi-byte characters counted in by
     s.value = value
     t.equal(s.value, value, `${JSON.stringify(value)} is ${Buffer.byteLength(value)} bytes`)
   }
-  const tooLong: [string, number][] = [['abcdefg', 7], ['éééa', 7], ['€€a', 7], ['😀😀', 8]]
+  const tooLong: [string, number][] = [
+    ['abcdefg', 7],
+    ['éééa', 7],
+    ['€€a', 7],
+    ['😀😀', 8],
+  ]
   for (const [value, bytes] of tooLong) {
     t.throws(
       () => {
@@ -23,9 +28,12 @@ t.test('string(n) holds up to n UTF-8 bytes, multi-byte characters counted in by
     )
   }
   t.equal(s.value, '', 'a refused string leaves the old one')
-  t.throws(() => {
-    s.value = 5 as unknown as string
-  }, { name: 'ShmError', code: 'EINVAL', message: /expected a string of at most 6 UTF-8 bytes, got 5/ })
+  t.throws(
+    () => {
+      s.value = 5 as unknown as string
+    },
+    { name: 'ShmError', code: 'EINVAL', message: /expected a string of at most 6 UTF-8 bytes, got 5/ },
+  )
 })
 
 t.test('the stored form: a 32-bit byte length, then the bytes', async (t) => {
@@ -59,22 +67,39 @@ t.test('bytes(n): a copy through .value, zero-copy through .typed', async (t) =>
   t.same([...b.typed], [7, 0, 0, 0], 'a shorter value is padded with zeros')
   b.value = new Uint8Array([5, 6]).buffer as unknown as Uint8Array
   t.same([...b.typed], [5, 6, 0, 0], 'an ArrayBuffer is accepted')
-  t.throws(() => {
-    b.value = new Uint8Array(5)
-  }, { name: 'ShmError', code: 'EINVAL', message: /^invalid value: expected at most 4 bytes, got 5$/ })
-  t.throws(() => {
-    b.value = [1, 256] as unknown as Uint8Array
-  }, { name: 'ShmError', code: 'EINVAL', message: /^invalid value: \[1\]: expected a byte \(0\.\.255\), got 256$/ })
-  t.throws(() => {
-    b.value = 'abcd' as unknown as Uint8Array
-  }, { name: 'ShmError', code: 'EINVAL', message: /expected a Uint8Array, ArrayBuffer or number\[\] of at most 4 bytes/ })
+  t.throws(
+    () => {
+      b.value = new Uint8Array(5)
+    },
+    { name: 'ShmError', code: 'EINVAL', message: /^invalid value: expected at most 4 bytes, got 5$/ },
+  )
+  t.throws(
+    () => {
+      b.value = [1, 256] as unknown as Uint8Array
+    },
+    { name: 'ShmError', code: 'EINVAL', message: /^invalid value: \[1\]: expected a byte \(0\.\.255\), got 256$/ },
+  )
+  t.throws(
+    () => {
+      b.value = 'abcd' as unknown as Uint8Array
+    },
+    { name: 'ShmError', code: 'EINVAL', message: /expected a Uint8Array, ArrayBuffer or number\[\] of at most 4 bytes/ },
+  )
   t.same(JSON.parse(JSON.stringify(b)), [5, 6, 0, 0])
 })
 
 t.test('bad lengths are refused', async (t) => {
-  t.throws(() => types.string(0), { name: 'ShmError', code: 'EINVAL', message: /^invalid maxBytes: got 0, expected an integer from 1 to 16777216$/ })
+  t.throws(() => types.string(0), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /^invalid maxBytes: got 0, expected an integer from 1 to 16777216$/,
+  })
   t.throws(() => types.string(2 ** 24 + 1), { name: 'ShmError', code: 'EINVAL' })
   t.throws(() => types.string('8' as unknown as number), { name: 'ShmError', code: 'EINVAL' })
-  t.throws(() => types.bytes(-1), { name: 'ShmError', code: 'EINVAL', message: /^invalid n: got -1, expected an integer from 1 to 4294967296$/ })
+  t.throws(() => types.bytes(-1), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /^invalid n: got -1, expected an integer from 1 to 4294967296$/,
+  })
   t.throws(() => types.bytes(2 ** 32 + 1), { name: 'ShmError', code: 'EINVAL' })
 })

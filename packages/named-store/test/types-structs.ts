@@ -29,7 +29,14 @@ t.test('fields read and write values; nested structs and arrays are views', asyn
   v.id = 2n ** 62n
   v.inner.n = 65535
   v.list.set(2, 2.5)
-  t.same(Outer.read(mem, 64), { id: 2n ** 62n, inner: { n: 65535, flag: true }, name: 'héllo', raw: new Uint8Array([1, 2, 3, 4]), list: [0.5, 1.5, 2.5], next: 128 })
+  t.same(Outer.read(mem, 64), {
+    id: 2n ** 62n,
+    inner: { n: 65535, flag: true },
+    name: 'héllo',
+    raw: new Uint8Array([1, 2, 3, 4]),
+    list: [0.5, 1.5, 2.5],
+    next: 128,
+  })
 })
 
 t.test('assigning a plain value to a struct or array field writes it through', async (t) => {
@@ -68,9 +75,16 @@ t.test('pointer fields hold offsets and take views', async (t) => {
   t.equal(Inner.view(mem, a.next).n, b.inner.n, 'dereferenced by offset')
   a.next = 0
   t.equal(a.next, 0, 'null')
-  t.throws(() => {
-    a.next = -4
-  }, { name: 'ShmError', code: 'EINVAL', message: /^invalid next: expected an offset \(an integer from 0 to 4294967295\) or a view, got -4$/ })
+  t.throws(
+    () => {
+      a.next = -4
+    },
+    {
+      name: 'ShmError',
+      code: 'EINVAL',
+      message: /^invalid next: expected an offset \(an integer from 0 to 4294967295\) or a view, got -4$/,
+    },
+  )
 })
 
 t.test('one view class per struct type: accessors on the prototype, none on the instance', async (t) => {
@@ -92,7 +106,14 @@ t.test('toJSON gives a plain snapshot', async (t) => {
   const mem = memory()
   Outer.store(mem, 0, { id: -1n, inner: { flag: true }, name: 'ß', raw: [255], list: [0.25], next: 8 })
   const v = Outer.view(mem, 0)
-  t.same(JSON.parse(JSON.stringify(v)), { id: '-1', inner: { n: 0, flag: true }, name: 'ß', raw: [255, 0, 0, 0], list: [0.25, 0, 0], next: 8 })
+  t.same(JSON.parse(JSON.stringify(v)), {
+    id: '-1',
+    inner: { n: 0, flag: true },
+    name: 'ß',
+    raw: [255, 0, 0, 0],
+    list: [0.25, 0, 0],
+    next: 8,
+  })
   const snapshot = v.toJSON()
   v.name = 'changed'
   t.equal(snapshot.name, 'ß', 'a snapshot is a copy')
@@ -107,24 +128,46 @@ t.test('store(undefined) zeroes the whole struct, padding included', async (t) =
   t.equal(mem.u8[Outer.size], 0xaa, 'nothing past the struct')
   mem.u8.fill(0xaa)
   Outer.store(mem, 0, { id: 1n })
-  t.ok(mem.u8.subarray(8, Outer.size).every((b) => b === 0), 'fields left out and padding are zero')
+  t.ok(
+    mem.u8.subarray(8, Outer.size).every((b) => b === 0),
+    'fields left out and padding are zero',
+  )
 })
 
 t.test('bad struct definitions are refused', async (t) => {
   t.throws(() => types.struct({}), { name: 'ShmError', code: 'EINVAL', message: /at least one field/ })
   for (const reserved of ['offset', 'mem', 'toJSON', 'constructor']) {
-    t.throws(() => types.struct({ [reserved]: types.int8 }), { name: 'ShmError', code: 'EINVAL', message: new RegExp(`invalid fields\\.${reserved}`) })
+    t.throws(() => types.struct({ [reserved]: types.int8 }), {
+      name: 'ShmError',
+      code: 'EINVAL',
+      message: new RegExp(`invalid fields\\.${reserved}`),
+    })
   }
   t.throws(() => types.struct({ 'bad name': types.int8 }), { name: 'ShmError', code: 'EINVAL' })
-  t.throws(() => types.struct({ a: 5 as unknown as typeof types.int8 }), { name: 'ShmError', code: 'EINVAL', message: /invalid fields\.a: got 5, expected a shmkit type/ })
+  t.throws(() => types.struct({ a: 5 as unknown as typeof types.int8 }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /invalid fields\.a: got 5, expected a shmkit type/,
+  })
   t.throws(() => types.struct(null as unknown as Record<string, typeof types.int8>), { name: 'ShmError', code: 'EINVAL' })
   const huge = types.array(types.uint8, 2 ** 31)
-  t.throws(() => types.struct({ a: huge, b: huge, c: types.int8 }), { name: 'ShmError', code: 'EINVAL', message: /a struct of at most 4294967296 bytes/ })
+  t.throws(() => types.struct({ a: huge, b: huge, c: types.int8 }), {
+    name: 'ShmError',
+    code: 'EINVAL',
+    message: /a struct of at most 4294967296 bytes/,
+  })
 })
 
 t.test('views are typed from the layout (this file type-checks under tsc -b)', async (t) => {
   const mem = memory()
-  const Point = types.struct({ x: types.float64, y: types.float64, tag: types.string(16), next: types.ptr(types.int32), id: types.uint64, inner: Inner })
+  const Point = types.struct({
+    x: types.float64,
+    y: types.float64,
+    tag: types.string(16),
+    next: types.ptr(types.int32),
+    id: types.uint64,
+    inner: Inner,
+  })
   const p = Point.view(mem, 0)
   p.x = 3
   const x: number = p.x

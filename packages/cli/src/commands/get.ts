@@ -25,7 +25,8 @@ export function getCommand(target: SegmentTarget, name: string, key: string | un
 
 function readValue(segment: SegmentManager, target: SegmentTarget, name: string, key: string | undefined): unknown {
   const info = segment.names().find((o) => o.name === name)
-  if (info === undefined) throw new ShmError('ENOENT', `${targetDescription(target)} holds no object named "${name}"`, { target: targetDescription(target) })
+  if (info === undefined)
+    throw new ShmError('ENOENT', `${targetDescription(target)} holds no object named "${name}"`, { target: targetDescription(target) })
   const type = typeFromName(info.type)
   const view = segment.find(name, type) as unknown
   if (key === undefined) return toJson(view)
@@ -53,7 +54,8 @@ function entryOf(map: { get(k: unknown): unknown }, type: Type, key: string): un
 
 /** A view's own JSON (containers, structs), or the plain value made JSON-safe. */
 function toJson(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON()
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return (value as { toJSON(): unknown }).toJSON()
   if (typeof value === 'bigint') return String(value)
   if (value instanceof Uint8Array) return [...value]
   return value

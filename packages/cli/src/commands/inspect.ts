@@ -44,7 +44,9 @@ export function renderInspection(report: SegmentInspection & { containers?: Cont
   if (report.objects.length === 0) lines.push('no named objects')
   else lines.push(renderTable(objectColumns, report.objects).trimEnd())
   for (const c of report.containers ?? []) {
-    const what = c.type.startsWith('vector(') ? `${c.length} elements, capacity ${c.capacity}` : `${c.length} entries, ${c.capacity} slots${c.bytes === undefined ? '' : `, ${c.bytes} B`}`
+    const what = c.type.startsWith('vector(')
+      ? `${c.length} elements, capacity ${c.capacity}`
+      : `${c.length} entries, ${c.capacity} slots${c.bytes === undefined ? '' : `, ${c.bytes} B`}`
     lines.push(`  ${c.name}: ${what}`)
   }
   lines.push('')

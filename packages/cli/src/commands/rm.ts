@@ -27,7 +27,8 @@ export function removeCommand(targets: SegmentTarget[], force: boolean, output: 
   const results = targets.map((target) => removeOne(target, force))
   let exit: ExitCode = ExitCode.OK
   for (const [i, result] of results.entries()) {
-    if (!result.removed) exit = Math.max(exit, result.code === 'ENOENT' || result.code === 'EINVAL' ? ExitCode.USAGE : ExitCode.FAILURE) as ExitCode
+    if (!result.removed)
+      exit = Math.max(exit, result.code === 'ENOENT' || result.code === 'EINVAL' ? ExitCode.USAGE : ExitCode.FAILURE) as ExitCode
     if (output.json) continue
     const target = targets[i]
     if (result.removed) output.out(`removed ${target === undefined ? result.target : targetLabel(target)}\n`)
@@ -43,7 +44,12 @@ function removeOne(target: SegmentTarget, force: boolean): RemoveResult {
     const probe = probeSegment(target, PROBE_TIMEOUT_MS)
     if (probe.status === 'ok') probe.segment.close()
     if (probe.status === 'foreign' && !force) {
-      return { target: description, removed: false, code: 'EFOREIGN', reason: `${description} is not a shmkit segment; not removed (use --force to remove it anyway)` }
+      return {
+        target: description,
+        removed: false,
+        code: 'EFOREIGN',
+        reason: `${description} is not a shmkit segment; not removed (use --force to remove it anyway)`,
+      }
     }
   } catch (e) {
     // --force removes what cannot even be probed (say, a segment we may not read but may unlink).
@@ -60,6 +66,7 @@ function removeOne(target: SegmentTarget, force: boolean): RemoveResult {
 function failed(description: string, e: unknown): RemoveResult {
   const code = e instanceof ShmError ? e.code : 'EINTERNAL'
   const message = e instanceof Error ? e.message : String(e)
-  if (exitCodeOf(e) === ExitCode.USAGE && code === 'ENOENT') return { target: description, removed: false, code, reason: `${description} does not exist` }
+  if (exitCodeOf(e) === ExitCode.USAGE && code === 'ENOENT')
+    return { target: description, removed: false, code, reason: `${description} does not exist` }
   return { target: description, removed: false, code, reason: message }
 }

@@ -44,7 +44,8 @@ export const SYS_FUTEX: Partial<Record<string, number>> = { x64: 202, arm64: 98,
 /** futex(2) through syscall(2), with fixed arguments (same registers as the variadic call). */
 export const FUTEX_PROTOTYPE = 'long syscall(long nr, void *addr, int op, int val, void *timeout, void *addr2, int val3)'
 /** futex_waitv(2) through syscall(2). The wait engine's thread declares it from this same text. */
-export const FUTEX_WAITV_PROTOTYPE = 'long syscall(long nr, void *waiters, unsigned int count, unsigned int flags, void *timeout, int clockid)'
+export const FUTEX_WAITV_PROTOTYPE =
+  'long syscall(long nr, void *waiters, unsigned int count, unsigned int flags, void *timeout, int clockid)'
 
 export interface PosixBindings {
   shm_open(name: string, oflag: number, mode: number): number
@@ -102,7 +103,8 @@ export function posix(): PosixBindings {
     shm_unlink: rt.func('int shm_unlink(const char *name)'),
     ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
     // Linux only: macOS has no posix_fallocate (callers fall back to ftruncate there).
-    posix_fallocate: process.platform === 'linux' ? libc.func('int posix_fallocate(int fd, int64_t offset, int64_t len)') : unsupported('posix_fallocate'),
+    posix_fallocate:
+      process.platform === 'linux' ? libc.func('int posix_fallocate(int fd, int64_t offset, int64_t len)') : unsupported('posix_fallocate'),
     mmap: libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
     munmap: libc.func('int munmap(void *addr, size_t length)'),
     msync,
@@ -111,7 +113,8 @@ export function posix(): PosixBindings {
         msync.async(addr, length, flags, (err: unknown, result: number) => (err ? reject(err) : resolve(result)))
       }),
     sysconf: libc.func('long sysconf(int name)'),
-    memfd_create: process.platform === 'linux' ? libc.func('int memfd_create(const char *name, unsigned int flags)') : unsupported('memfd_create'),
+    memfd_create:
+      process.platform === 'linux' ? libc.func('int memfd_create(const char *name, unsigned int flags)') : unsupported('memfd_create'),
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)'),
     fcntlLock: variadicFcntlLock(libc.func('int fcntl(int fd, int cmd, ...)')),
     ftok: libc.func('int ftok(const char *path, int id)'),

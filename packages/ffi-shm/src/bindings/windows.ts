@@ -41,7 +41,15 @@ export interface WindowsBindings {
   GetLastError(): number
   VirtualQuery(address: bigint, info: Uint8Array, length: number): number
   /** INVALID_HANDLE_VALUE (not null) on failure. */
-  CreateFileW(path: string, access: number, share: number, security: null, disposition: number, flags: number, template: null): bigint | null
+  CreateFileW(
+    path: string,
+    access: number,
+    share: number,
+    security: null,
+    disposition: number,
+    flags: number,
+    template: null,
+  ): bigint | null
   /** Writes the size into `size[0]`. */
   GetFileSizeEx(file: bigint, size: BigInt64Array): boolean
   SetFilePointerEx(file: bigint, distance: bigint, newPosition: null, method: number): boolean
@@ -62,15 +70,21 @@ export function kernel32(): WindowsBindings {
   if (bindings !== undefined) return bindings
   const lib = koffi.load('kernel32.dll')
   bindings = {
-    CreateFileMappingW: lib.func('void * __stdcall CreateFileMappingW(void *file, void *attributes, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)'),
+    CreateFileMappingW: lib.func(
+      'void * __stdcall CreateFileMappingW(void *file, void *attributes, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)',
+    ),
     OpenFileMappingW: lib.func('void * __stdcall OpenFileMappingW(uint32_t access, bool inherit, const char16_t *name)'),
-    MapViewOfFile: lib.func('void * __stdcall MapViewOfFile(void *mapping, uint32_t access, uint32_t offsetHigh, uint32_t offsetLow, size_t bytes)'),
+    MapViewOfFile: lib.func(
+      'void * __stdcall MapViewOfFile(void *mapping, uint32_t access, uint32_t offsetHigh, uint32_t offsetLow, size_t bytes)',
+    ),
     UnmapViewOfFile: lib.func('bool __stdcall UnmapViewOfFile(void *address)'),
     FlushViewOfFile: lib.func('bool __stdcall FlushViewOfFile(void *address, size_t bytes)'),
     CloseHandle: lib.func('bool __stdcall CloseHandle(void *handle)'),
     GetLastError: lib.func('uint32_t __stdcall GetLastError()'),
     VirtualQuery: lib.func('size_t __stdcall VirtualQuery(void *address, void *info, size_t length)'),
-    CreateFileW: lib.func('void * __stdcall CreateFileW(const char16_t *path, uint32_t access, uint32_t share, void *security, uint32_t disposition, uint32_t flags, void *template)'),
+    CreateFileW: lib.func(
+      'void * __stdcall CreateFileW(const char16_t *path, uint32_t access, uint32_t share, void *security, uint32_t disposition, uint32_t flags, void *template)',
+    ),
     GetFileSizeEx: lib.func('bool __stdcall GetFileSizeEx(void *file, void *size)'),
     SetFilePointerEx: lib.func('bool __stdcall SetFilePointerEx(void *file, int64_t distance, void *newPosition, uint32_t method)'),
     SetEndOfFile: lib.func('bool __stdcall SetEndOfFile(void *file)'),

@@ -18,7 +18,15 @@ import {
   viewAt,
 } from '../bindings/posix.js'
 import { errnoName } from '../errors.js'
-import { CONTROL_SEQUENCE, CONTROL_STOP, SLOT_ADDRESS_BYTE, SLOT_EXPECTED, SLOT_ID, waiterThreadMain, type WaiterThreadData } from './waiter-thread.js'
+import {
+  CONTROL_SEQUENCE,
+  CONTROL_STOP,
+  SLOT_ADDRESS_BYTE,
+  SLOT_EXPECTED,
+  SLOT_ID,
+  waiterThreadMain,
+  type WaiterThreadData,
+} from './waiter-thread.js'
 
 /** How an async wait ended: the word was woken (or had changed), or the time ran out. */
 export type AsyncWaitResult = 'woken' | 'timeout'
@@ -74,7 +82,8 @@ class WaiterThread {
     const p = posix()
     // A mapping no one ever unmaps: the thread may read it until the process ends.
     const address = p.mmap(null, CONTROL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-    if (address === MAP_FAILED) throw new ShmError(errnoName(p.errno()), 'mmap of the wait engine control block failed', { syscall: 'mmap' })
+    if (address === MAP_FAILED)
+      throw new ShmError(errnoName(p.errno()), 'mmap of the wait engine control block failed', { syscall: 'mmap' })
     this.controlAddress = address
     this.control = new Int32Array(viewAt(address, CONTROL_BYTES))
     this.controlView = new DataView(this.control.buffer)

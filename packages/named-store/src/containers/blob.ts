@@ -33,7 +33,10 @@ abstract class BlobType<V> implements Type<BlobView<V>, V> {
   readonly fingerprintLo: number
   readonly fingerprintHi: number
   declare readonly __init?: V
-  private readonly View: new (mem: SegmentMemory, offset: number) => BlobView<V>
+  private readonly View: new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => BlobView<V>
   constructor(
     readonly kind: string,
     readonly name: string,
@@ -93,7 +96,11 @@ abstract class BlobType<V> implements Type<BlobView<V>, V> {
     if (block === 0) return EMPTY
     const length = mem.u32[block >> 2] ?? 0
     if ((block & 3) !== 0 || length > MAX_BLOB_BYTES || block + 4 + length > mem.u8.byteLength) {
-      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name} at ${offset} points at ${block} with ${length} bytes, outside the segment`, { target: mem.target })
+      throw new ShmError(
+        'ECORRUPT',
+        `${mem.target}: ${this.name} at ${offset} points at ${block} with ${length} bytes, outside the segment`,
+        { target: mem.target },
+      )
     }
     return mem.u8.subarray(block + 4, block + 4 + length)
   }
@@ -150,7 +157,8 @@ export class StrType extends BlobType<string> {
   /** Issues if the value is not a string or passes the maximum UTF-8 length. */
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     if (typeof value !== 'string') return [{ path, message: `expected a string, got ${describe(value)}` }]
-    if (value.length * 3 > MAX_BLOB_BYTES && Buffer.byteLength(value) > MAX_BLOB_BYTES) return [{ path, message: `expected at most ${MAX_BLOB_BYTES} UTF-8 bytes` }]
+    if (value.length * 3 > MAX_BLOB_BYTES && Buffer.byteLength(value) > MAX_BLOB_BYTES)
+      return [{ path, message: `expected at most ${MAX_BLOB_BYTES} UTF-8 bytes` }]
     return NO_ISSUES
   }
   encode(value: unknown): Uint8Array {
@@ -213,7 +221,8 @@ export class JsonType extends BlobType<JsonValue> {
       return [{ path, message: `expected a JSON value, got one JSON.stringify refuses (${(e as Error).message})` }]
     }
     if (text === undefined) return [{ path, message: `expected a JSON value, got ${describe(value)}` }]
-    if (text.length * 3 > MAX_BLOB_BYTES && Buffer.byteLength(text) > MAX_BLOB_BYTES) return [{ path, message: `expected at most ${MAX_BLOB_BYTES} bytes serialized` }]
+    if (text.length * 3 > MAX_BLOB_BYTES && Buffer.byteLength(text) > MAX_BLOB_BYTES)
+      return [{ path, message: `expected at most ${MAX_BLOB_BYTES} bytes serialized` }]
     this.lastValue = value
     this.lastText = text
     return NO_ISSUES

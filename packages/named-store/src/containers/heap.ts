@@ -66,7 +66,8 @@ export class SegmentHeapImpl implements SegmentHeap {
 
   mutate<R>(fn: () => R): R {
     const lock = this.lock
-    if (lock === undefined) throw new ShmError('EREADONLY', `${this.target} was opened read-only: its objects cannot be written`, { target: this.target })
+    if (lock === undefined)
+      throw new ShmError('EREADONLY', `${this.target} was opened read-only: its objects cannot be written`, { target: this.target })
     const journal = this.journal
     if (lock.held && journal.active) return fn()
     this.beforeOperation()
@@ -138,7 +139,11 @@ export class SegmentHeapImpl implements SegmentHeap {
 export function heapOf(mem: SegmentMemory, typeName: string): SegmentHeap {
   const heap = mem.heap
   if (heap === undefined) {
-    throw new ShmError('EINVAL', `${typeName} keeps its data out of line: it lives only in a managed segment (construct it there), not over bare memory`, { target: mem.target })
+    throw new ShmError(
+      'EINVAL',
+      `${typeName} keeps its data out of line: it lives only in a managed segment (construct it there), not over bare memory`,
+      { target: mem.target },
+    )
   }
   return heap
 }

@@ -25,7 +25,8 @@ const strCodec: KeyCodec<string> = {
   name: 'str',
   validate(key, path) {
     if (typeof key !== 'string') return [{ path, message: `expected a string key, got ${describe(key)}` }]
-    if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) return [{ path, message: `expected a key of at most ${MAX_KEY_BYTES} UTF-8 bytes, got ${Buffer.byteLength(key)}` }]
+    if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES)
+      return [{ path, message: `expected a key of at most ${MAX_KEY_BYTES} UTF-8 bytes, got ${Buffer.byteLength(key)}` }]
     return NO_ISSUES
   },
   encode(key) {

@@ -60,11 +60,26 @@ const CLEAR_STEP = 16
 const optionsSchema = z
   .object({
     /** Evict the least recently used entries past this many. */
-    maxEntries: z.number().int().min(1).max(2 ** 31).optional(),
+    maxEntries: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31)
+      .optional(),
     /** Evict the least recently used entries while their bytes (blocks and out-of-line values) pass this. */
-    maxBytes: z.number().int().min(1).max(2 ** 32 - 1).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 32 - 1)
+      .optional(),
     /** Default time to live of an entry, in ms (set(key, value, { ttl }) overrides it). */
-    ttl: z.number().int().min(1).max(2 ** 31).optional(),
+    ttl: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31)
+      .optional(),
   })
   .strict()
 
@@ -133,7 +148,10 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
   declare readonly __init?: [ValueOf<KT>, ValueOf<VT>][]
   /** Where the value starts in an entry, by key length: aligned for the value type. */
   private readonly valueAlign: number
-  private readonly View: new (mem: SegmentMemory, offset: number) => MapView<ValueOf<KT>, ValueOf<VT>>
+  private readonly View: new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => MapView<ValueOf<KT>, ValueOf<VT>>
   constructor(
     readonly key: KT,
     readonly value: VT,
@@ -157,7 +175,8 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
   }
 
   validate(value: unknown, path: Path): ShmErrorIssue[] {
-    if (value === null || typeof value !== 'object') return [{ path, message: `expected a Map, or an iterable of [key, value] pairs, got ${describe(value)}` }]
+    if (value === null || typeof value !== 'object')
+      return [{ path, message: `expected a Map, or an iterable of [key, value] pairs, got ${describe(value)}` }]
     const pairs = value instanceof Map || Symbol.iterator in value ? [...(value as Iterable<unknown>)] : Object.entries(value)
     let issues: ShmErrorIssue[] = NO_ISSUES
     pairs.forEach((pair, i) => {
@@ -171,7 +190,12 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
     const heap = heapOf(mem, this.name)
-    const pairs = value === undefined ? [] : value instanceof Map || Symbol.iterator in (value as object) ? [...(value as Iterable<[unknown, unknown]>)] : Object.entries(value as object)
+    const pairs =
+      value === undefined
+        ? []
+        : value instanceof Map || Symbol.iterator in (value as object)
+          ? [...(value as Iterable<[unknown, unknown]>)]
+          : Object.entries(value as object)
     heap.mutate(() => {
       this.removeAllLocked(mem, heap, offset)
       for (const [k, v] of pairs) this.setLocked(mem, heap, offset, k, v, undefined)
@@ -200,7 +224,9 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
   /** Throws ECORRUPT unless the table of `capacity` slots at `table` is aligned, a power of two and inside the segment. */
   checkTable(mem: SegmentMemory, table: number, capacity: number): void {
     if ((capacity & (capacity - 1)) !== 0 || (table & 7) !== 0 || table + capacity * SLOT_BYTES > mem.u8.byteLength) {
-      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: table of ${capacity} slots at ${table} does not fit the segment`, { target: mem.target })
+      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: table of ${capacity} slots at ${table} does not fit the segment`, {
+        target: mem.target,
+      })
     }
   }
   /** The slot of the key in keyScratch[0, keyLength), or -1. Bounded by the capacity. */
@@ -218,7 +244,8 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
       const entry = u32[base + slot * 2 + 1] ?? 0
       if (entry === 0) return -1
       if (entry !== TOMBSTONE && u32[base + slot * 2] === hash) {
-        if ((entry & 7) !== 0 || entry + E_KEY + keyLength > limit) throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: entry ${entry} outside the segment`, { target: mem.target })
+        if ((entry & 7) !== 0 || entry + E_KEY + keyLength > limit)
+          throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: entry ${entry} outside the segment`, { target: mem.target })
         if (u32[(entry + E_KEY_LENGTH) >> 2] === keyLength && keyEquals(mem.u8, entry + E_KEY, keyLength)) return slot
       }
       slot = (slot + 1) & mask
@@ -238,7 +265,8 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
   /** Decodes the key of the entry at `entry` (ECORRUPT if it lies outside the segment). */
   readKey(mem: SegmentMemory, entry: number): ValueOf<KT> {
     const length = mem.u32[(entry + E_KEY_LENGTH) >> 2] ?? 0
-    if (entry + E_KEY + length > mem.u8.byteLength) throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: entry ${entry} outside the segment`, { target: mem.target })
+    if (entry + E_KEY + length > mem.u8.byteLength)
+      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: entry ${entry} outside the segment`, { target: mem.target })
     return this.codec.decode(mem.u8.subarray(entry + E_KEY, entry + E_KEY + length)) as ValueOf<KT>
   }
   /** Whether the entry has an expiry time at or before `now` (ms). */
@@ -427,21 +455,32 @@ export class MapType<KT extends Type, VT extends Type> implements Type<MapView<V
     const u32 = mem.u32
     const maxEntries = u32[(offset + MAX_ENTRIES) >> 2] ?? 0
     const maxBytes = u32[(offset + MAX_BYTES) >> 2] ?? 0
-    const over = (): boolean => (maxEntries !== 0 && (u32[(offset + SIZE) >> 2] ?? 0) > maxEntries) || (maxBytes !== 0 && (u32[(offset + BYTES) >> 2] ?? 0) > maxBytes)
+    const over = (): boolean =>
+      (maxEntries !== 0 && (u32[(offset + SIZE) >> 2] ?? 0) > maxEntries) ||
+      (maxBytes !== 0 && (u32[(offset + BYTES) >> 2] ?? 0) > maxBytes)
     for (let n = 0; n < EVICTIONS_PER_STEP && heap.journalRoom > JOURNAL_RESERVE; n++) {
       if (!over()) return false
       const tail = u32[(offset + TAIL) >> 2] ?? 0
       // The newest entry goes too when it alone passes maxBytes: a value bigger than the budget is not kept.
       if (tail === 0) return false
       const slot = this.slotOfEntry(mem, offset, tail)
-      if (slot < 0) throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: LRU entry ${tail} is not in the table`, { target: mem.target })
+      if (slot < 0)
+        throw new ShmError('ECORRUPT', `${mem.target}: ${this.name}: LRU entry ${tail} is not in the table`, { target: mem.target })
       this.deleteSlotLocked(mem, heap, offset, slot)
       heap.writeWord(offset + EVICTIONS, (u32[(offset + EVICTIONS) >> 2] ?? 0) + 1)
     }
     return over()
   }
   /** Deletes up to `limit` entries (all when Infinity) from slot `from`; frees the table once empty. Returns the next slot. */
-  removeSomeLocked(mem: SegmentMemory, heap: SegmentHeap, offset: number, from: number, limit: number, onlyExpired: number | undefined, bounded = true): number {
+  removeSomeLocked(
+    mem: SegmentMemory,
+    heap: SegmentHeap,
+    offset: number,
+    from: number,
+    limit: number,
+    onlyExpired: number | undefined,
+    bounded = true,
+  ): number {
     const u32 = mem.u32
     const table = u32[(offset + TABLE) >> 2] ?? 0
     const capacity = u32[(offset + CAPACITY) >> 2] ?? 0
@@ -476,7 +515,12 @@ function keyEquals(u8: Uint8Array, at: number, length: number): boolean {
   return true
 }
 
-function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): new (mem: SegmentMemory, offset: number) => MapView<ValueOf<KT>, ValueOf<VT>> {
+function makeMapView<KT extends Type, VT extends Type>(
+  type: MapType<KT, VT>,
+): new (
+  mem: SegmentMemory,
+  offset: number,
+) => MapView<ValueOf<KT>, ValueOf<VT>> {
   type K = ValueOf<KT>
   type V = ValueOf<VT>
   const codec = type.codec
@@ -491,12 +535,18 @@ function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): n
     }
   }
   const checkValue = (value: unknown): void => {
-    if (checkScalar !== undefined ? checkScalar(value) !== undefined : valueType.validate(value, NO_PATH).length !== 0) throw invalidValue(valueType, value, 'value')
+    if (checkScalar !== undefined ? checkScalar(value) !== undefined : valueType.validate(value, NO_PATH).length !== 0)
+      throw invalidValue(valueType, value, 'value')
   }
   const checkTtl = (options: unknown): number | undefined => {
     if (options === undefined) return undefined
     const ttl = (options as { ttl?: unknown } | null)?.ttl
-    if (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'ttl') || (ttl !== undefined && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1))) {
+    if (
+      options === null ||
+      typeof options !== 'object' ||
+      Object.keys(options).some((k) => k !== 'ttl') ||
+      (ttl !== undefined && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1))
+    ) {
       throw invalidArgument('options', options, '{ ttl?: a positive integer number of ms }')
     }
     return ttl as number | undefined
@@ -528,7 +578,9 @@ function makeMapView<KT extends Type, VT extends Type>(type: MapType<KT, VT>): n
         const value = readScalar !== undefined ? (readScalar(mem, at) as V) : type.readValue(mem, entry)
         const maxEntries = u32[(base + MAX_ENTRIES) >> 2] || (u32[(base + SIZE) >> 2] ?? 0)
         // A read of an entry outside the newest eighth of the LRU order asks to be moved to the front.
-        const stale = (u32[(base + FLAGS) >> 2]! & FLAG_CACHE) !== 0 && ((u32[(base + CLOCK) >> 2] ?? 0) - (u32[(entry + E_LINKED) >> 2] ?? 0)) >>> 0 > maxEntries >>> 3
+        const stale =
+          (u32[(base + FLAGS) >> 2]! & FLAG_CACHE) !== 0 &&
+          ((u32[(base + CLOCK) >> 2] ?? 0) - (u32[(entry + E_LINKED) >> 2] ?? 0)) >>> 0 > maxEntries >>> 3
         return { found: true, value, stale }
       }
       if (mem.heap?.holdsLock === true) return read()

@@ -95,10 +95,14 @@ export function readSlowly<R>(mem: SegmentMemory, genOffset: number, read: () =>
       }
     }
     if (performance.now() > deadline) {
-      throw new ShmError('ETIMEDOUT', `${mem.target}: a writer kept a container busy for ${READ_ONLY_DEADLINE_MS} ms; a read-only handle cannot wait it out or recover it`, {
-        target: mem.target,
-        hint: 'open the segment writable once: the next locker recovers from a dead writer',
-      })
+      throw new ShmError(
+        'ETIMEDOUT',
+        `${mem.target}: a writer kept a container busy for ${READ_ONLY_DEADLINE_MS} ms; a read-only handle cannot wait it out or recover it`,
+        {
+          target: mem.target,
+          hint: 'open the segment writable once: the next locker recovers from a dead writer',
+        },
+      )
     }
     sleepMs(0.2)
   }

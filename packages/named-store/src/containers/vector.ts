@@ -26,8 +26,10 @@ const MAX_LENGTH = 2 ** 31
 /** Element and value types a container holds: any fixed-size type or out-of-line value, not another container. */
 export function checkHeldType(type: unknown, what: string, maxBytes: number): asserts type is Type {
   if (!isType(type)) throw invalidArgument(what, type, 'a shmkit type (t.float64, t.str(), t.struct({...}), ...)')
-  if (/(?:^|[:(,{])(?:vector|map)\(/.test(type.name)) throw invalidArgument(what, type.name, 'a type that is not (and holds no) t.vector or t.map: containers do not nest yet')
-  if (type.size > maxBytes) throw invalidArgument(what, `${type.name} of ${type.size} bytes`, `a type of at most ${maxBytes} bytes (writes to it are journaled)`)
+  if (/(?:^|[:(,{])(?:vector|map)\(/.test(type.name))
+    throw invalidArgument(what, type.name, 'a type that is not (and holds no) t.vector or t.map: containers do not nest yet')
+  if (type.size > maxBytes)
+    throw invalidArgument(what, `${type.name} of ${type.size} bytes`, `a type of at most ${maxBytes} bytes (writes to it are journaled)`)
 }
 
 /** A view of a `t.vector` in a segment: a growable array of elements. */
@@ -74,7 +76,10 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
   readonly fingerprintLo: number
   readonly fingerprintHi: number
   declare readonly __init?: ValueOf<T>[]
-  private readonly View: new (mem: SegmentMemory, offset: number) => VectorView<T>
+  private readonly View: new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => VectorView<T>
   constructor(readonly element: T) {
     checkHeldType(element, 'element', MAX_ELEMENT_BYTES)
     this.name = `vector(${element.name})`
@@ -84,7 +89,8 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     this.View = makeVectorView(this)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
-    if (value === null || typeof value !== 'object' || !(Symbol.iterator in value)) return [{ path, message: `expected an iterable of ${this.element.name}, got ${describe(value)}` }]
+    if (value === null || typeof value !== 'object' || !(Symbol.iterator in value))
+      return [{ path, message: `expected an iterable of ${this.element.name}, got ${describe(value)}` }]
     let issues: ShmErrorIssue[] = NO_ISSUES
     let i = 0
     for (const item of value as Iterable<unknown>) {
@@ -151,7 +157,9 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     const storage = mem.u32[(offset + STORAGE) >> 2] ?? 0
     const first = storage + STORAGE_HEADER
     if (length !== 0 && (storage === 0 || first + length * this.element.size > mem.u8.byteLength)) {
-      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name} at ${offset}: ${length} elements at ${storage} run past the segment`, { target: mem.target })
+      throw new ShmError('ECORRUPT', `${mem.target}: ${this.name} at ${offset}: ${length} elements at ${storage} run past the segment`, {
+        target: mem.target,
+      })
     }
     return first
   }
@@ -212,14 +220,21 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     let end = length
     if (this.element.ownsHeap === true) {
       const first = this.elementsAt(mem, offset, length)
-      for (; end > to && (!bounded || end === length || heap.journalRoom > JOURNAL_RESERVE); end--) this.element.release?.(mem, first + (end - 1) * this.element.size)
+      for (; end > to && (!bounded || end === length || heap.journalRoom > JOURNAL_RESERVE); end--)
+        this.element.release?.(mem, first + (end - 1) * this.element.size)
     } else end = to
     heap.writeWord(offset + LENGTH, end)
   }
   /** Stores `value` in element `index` (EINVAL past the end), journaling the whole element first. */
   setLocked(mem: SegmentMemory, heap: SegmentHeap, offset: number, index: number, value: unknown): void {
     const length = mem.u32[(offset + LENGTH) >> 2] ?? 0
-    if (index >= length) throw invalidArgument('index', index, length === 0 ? 'an index of an element (the vector is empty)' : `an integer from 0 to ${length - 1}`, { target: mem.target })
+    if (index >= length)
+      throw invalidArgument(
+        'index',
+        index,
+        length === 0 ? 'an index of an element (the vector is empty)' : `an integer from 0 to ${length - 1}`,
+        { target: mem.target },
+      )
     const at = this.elementsAt(mem, offset, length) + index * this.element.size
     // The whole element first: a rollback then restores every byte, whatever the store does in place.
     heap.record(at, this.element.size)
@@ -235,10 +250,12 @@ function makeVectorView<T extends Type>(type: VectorType<T>): new (mem: SegmentM
   const check = scalar?.check
   const makeTyped = typedArrayOf[element.name]
   const validate = (value: unknown, what: string | number): void => {
-    if (check !== undefined ? check(value) !== undefined : element.validate(value, NO_PATH).length !== 0) throw invalidValue(element, value, typeof what === 'number' ? `[${what}]` : what)
+    if (check !== undefined ? check(value) !== undefined : element.validate(value, NO_PATH).length !== 0)
+      throw invalidValue(element, value, typeof what === 'number' ? `[${what}]` : what)
   }
   const checkIndex = (index: unknown, mem: SegmentMemory): number => {
-    if (typeof index !== 'number' || index >>> 0 !== index) throw invalidArgument('index', index, `an integer from 0 to ${MAX_LENGTH - 1}`, { target: mem.target })
+    if (typeof index !== 'number' || index >>> 0 !== index)
+      throw invalidArgument('index', index, `an integer from 0 to ${MAX_LENGTH - 1}`, { target: mem.target })
     return index
   }
   return class View implements VectorView<T> {
@@ -337,7 +354,8 @@ function makeVectorView<T extends Type>(type: VectorType<T>): new (mem: SegmentM
     truncate(length: number): void {
       const mem = this.mem
       checkWrite(mem)
-      if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw invalidArgument('length', length, `an integer from 0 to ${MAX_LENGTH}`, { target: mem.target })
+      if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0)
+        throw invalidArgument('length', length, `an integer from 0 to ${MAX_LENGTH}`, { target: mem.target })
       const heap = heapOf(mem, type.name)
       // Out-of-line elements are freed from the end in as many atomic steps as the journal needs: each leaves a shorter, whole vector.
       while ((mem.u32[(this.offset + LENGTH) >> 2] ?? 0) > length) {
@@ -357,7 +375,8 @@ function makeVectorView<T extends Type>(type: VectorType<T>): new (mem: SegmentM
     get typed(): TypedArrayOf<T> {
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
-      if (makeTyped === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
+      if (makeTyped === undefined)
+        throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
       return readContainer(mem, this.offset + GEN, () => {
         const length = mem.u32[(this.offset + LENGTH) >> 2] ?? 0
         return makeTyped(mem.buffer, type.elementsAt(mem, this.offset, length), length) as TypedArrayOf<T>

@@ -42,35 +42,75 @@ function halfSipHash13(name: string, kind: number, k0: number, k1: number): numb
   let m = kind | 0
   v3 ^= m
   // One SipRound (c = 1), inlined.
-  v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16)
-  v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2
-  v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0
-  v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16)
+  v0 = (v0 + v1) | 0
+  v1 = (v1 << 5) | (v1 >>> 27)
+  v1 ^= v0
+  v0 = (v0 << 16) | (v0 >>> 16)
+  v2 = (v2 + v3) | 0
+  v3 = (v3 << 8) | (v3 >>> 24)
+  v3 ^= v2
+  v0 = (v0 + v3) | 0
+  v3 = (v3 << 7) | (v3 >>> 25)
+  v3 ^= v0
+  v2 = (v2 + v1) | 0
+  v1 = (v1 << 13) | (v1 >>> 19)
+  v1 ^= v2
+  v2 = (v2 << 16) | (v2 >>> 16)
   v0 ^= m
   let i = 0
   for (; i + 1 < units; i += 2) {
     m = name.charCodeAt(i) | (name.charCodeAt(i + 1) << 16)
     v3 ^= m
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16)
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16)
+    v0 = (v0 + v1) | 0
+    v1 = (v1 << 5) | (v1 >>> 27)
+    v1 ^= v0
+    v0 = (v0 << 16) | (v0 >>> 16)
+    v2 = (v2 + v3) | 0
+    v3 = (v3 << 8) | (v3 >>> 24)
+    v3 ^= v2
+    v0 = (v0 + v3) | 0
+    v3 = (v3 << 7) | (v3 >>> 25)
+    v3 ^= v0
+    v2 = (v2 + v1) | 0
+    v1 = (v1 << 13) | (v1 >>> 19)
+    v1 ^= v2
+    v2 = (v2 << 16) | (v2 >>> 16)
     v0 ^= m
   }
   // Last block: the length byte on top, an odd last code unit in the low half.
   const b = ((bytes & 0xff) << 24) | (i < units ? name.charCodeAt(i) : 0)
   v3 ^= b
-  v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16)
-  v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2
-  v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0
-  v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16)
+  v0 = (v0 + v1) | 0
+  v1 = (v1 << 5) | (v1 >>> 27)
+  v1 ^= v0
+  v0 = (v0 << 16) | (v0 >>> 16)
+  v2 = (v2 + v3) | 0
+  v3 = (v3 << 8) | (v3 >>> 24)
+  v3 ^= v2
+  v0 = (v0 + v3) | 0
+  v3 = (v3 << 7) | (v3 >>> 25)
+  v3 ^= v0
+  v2 = (v2 + v1) | 0
+  v1 = (v1 << 13) | (v1 >>> 19)
+  v1 ^= v2
+  v2 = (v2 << 16) | (v2 >>> 16)
   v0 ^= b
   v2 ^= 0xff
   for (let r = 0; r < 3; r++) {
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16)
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16)
+    v0 = (v0 + v1) | 0
+    v1 = (v1 << 5) | (v1 >>> 27)
+    v1 ^= v0
+    v0 = (v0 << 16) | (v0 >>> 16)
+    v2 = (v2 + v3) | 0
+    v3 = (v3 << 8) | (v3 >>> 24)
+    v3 ^= v2
+    v0 = (v0 + v3) | 0
+    v3 = (v3 << 7) | (v3 >>> 25)
+    v3 ^= v0
+    v2 = (v2 + v1) | 0
+    v1 = (v1 << 13) | (v1 >>> 19)
+    v1 ^= v2
+    v2 = (v2 << 16) | (v2 >>> 16)
   }
   return (v1 ^ v3) >>> 0
 }
@@ -84,10 +124,20 @@ export function halfSipHashBytes(bytes: Uint8Array, k0: number, k1: number, c: n
   const v = new Int32Array([k0, k1, 0x6c796765 ^ k0, 0x74656462 ^ k1])
   const round = (): void => {
     let [v0, v1, v2, v3] = v as unknown as [number, number, number, number]
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16)
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16)
+    v0 = (v0 + v1) | 0
+    v1 = (v1 << 5) | (v1 >>> 27)
+    v1 ^= v0
+    v0 = (v0 << 16) | (v0 >>> 16)
+    v2 = (v2 + v3) | 0
+    v3 = (v3 << 8) | (v3 >>> 24)
+    v3 ^= v2
+    v0 = (v0 + v3) | 0
+    v3 = (v3 << 7) | (v3 >>> 25)
+    v3 ^= v0
+    v2 = (v2 + v1) | 0
+    v1 = (v1 << 13) | (v1 >>> 19)
+    v1 ^= v2
+    v2 = (v2 << 16) | (v2 >>> 16)
     v.set([v0, v1, v2, v3])
   }
   const whole = bytes.length - (bytes.length % 4)
@@ -96,7 +146,8 @@ export function halfSipHashBytes(bytes: Uint8Array, k0: number, k1: number, c: n
     for (let r = 0; r < c; r++) round()
     v[0] = (v[0] ?? 0) ^ m
   }
-  for (let i = 0; i < whole; i += 4) absorb((bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24))
+  for (let i = 0; i < whole; i += 4)
+    absorb((bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24))
   let b = (bytes.length & 0xff) << 24
   for (let i = whole; i < bytes.length; i++) b |= (bytes[i] ?? 0) << (8 * (i - whole))
   absorb(b)

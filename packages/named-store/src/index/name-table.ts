@@ -68,12 +68,23 @@ export class NameTable {
       // An empty index has no table; a zero offset beside slots or objects is a damaged header, not "absent".
       const objects = this.host.entryCount
       if (capacity === 0 && objects === 0) return -1
-      throw new ShmError('ECORRUPT', `${this.host.target} has a corrupt header: name table offset 0 with ${capacity} slots and ${objects} objects`, { target: this.host.target })
+      throw new ShmError(
+        'ECORRUPT',
+        `${this.host.target} has a corrupt header: name table offset 0 with ${capacity} slots and ${objects} objects`,
+        { target: this.host.target },
+      )
     }
     const mask = capacity - 1
     const base = (table + SLOTS_START) >>> 2
-    if (capacity === 0 || (capacity & mask) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
-      throw new ShmError('ECORRUPT', `${this.host.target}: name table (offset ${table}, ${capacity} slots) does not fit the segment`, { target: this.host.target })
+    if (
+      capacity === 0 ||
+      (capacity & mask) !== 0 ||
+      (table & 15) !== 0 ||
+      table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength
+    ) {
+      throw new ShmError('ECORRUPT', `${this.host.target}: name table (offset ${table}, ${capacity} slots) does not fit the segment`, {
+        target: this.host.target,
+      })
     }
     let slot = hash & mask
     for (let probes = 0; probes < capacity; probes++) {
@@ -93,7 +104,7 @@ export class NameTable {
   /** Tombstones in the table now. */
   get tombstones(): number {
     const table = this.host.u32[TABLE_OFFSET] ?? 0
-    return table === 0 ? 0 : this.host.u32[table >>> 2] ?? 0
+    return table === 0 ? 0 : (this.host.u32[table >>> 2] ?? 0)
   }
 
   /** Adds a record (its name is not in the table); rebuilds first when the load limit would pass. */
@@ -158,7 +169,12 @@ export class NameTable {
     const table = u32[TABLE_OFFSET] ?? 0
     const capacity = this.capacity
     if (table === 0 && capacity === 0) return 0
-    if (capacity < MIN_CAPACITY || (capacity & (capacity - 1)) !== 0 || (table & 15) !== 0 || table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength) {
+    if (
+      capacity < MIN_CAPACITY ||
+      (capacity & (capacity - 1)) !== 0 ||
+      (table & 15) !== 0 ||
+      table + SLOTS_START + capacity * SLOT_BYTES > this.host.u8.byteLength
+    ) {
       problems.push(`name table: bad geometry (offset ${table}, capacity ${capacity})`)
       return 0
     }
@@ -181,10 +197,13 @@ export class NameTable {
         problems.push(`name table slot ${slot}: ${why}`)
         continue
       }
-      if (u32[base + slot * 2] !== u32[(record + Record.HASH) >>> 2]) problems.push(`name table slot ${slot}: hash differs from record ${record}`)
+      if (u32[base + slot * 2] !== u32[(record + Record.HASH) >>> 2])
+        problems.push(`name table slot ${slot}: hash differs from record ${record}`)
     }
-    if (tombstones !== (u32[table >>> 2] ?? 0)) problems.push(`name table: ${tombstones} tombstones, its count says ${u32[table >>> 2] ?? 0}`)
-    if ((used + tombstones) * MAX_LOAD_DEN > capacity * MAX_LOAD_NUM) problems.push(`name table: ${used} entries and ${tombstones} tombstones overfill ${capacity} slots`)
+    if (tombstones !== (u32[table >>> 2] ?? 0))
+      problems.push(`name table: ${tombstones} tombstones, its count says ${u32[table >>> 2] ?? 0}`)
+    if ((used + tombstones) * MAX_LOAD_DEN > capacity * MAX_LOAD_NUM)
+      problems.push(`name table: ${used} entries and ${tombstones} tombstones overfill ${capacity} slots`)
     return used
   }
 
@@ -231,7 +250,8 @@ export class NameTable {
       const hash = u32[oldBase + old * 2] ?? 0
       let slot = hash & mask
       for (let probes = 0; (u32[base + slot * 2 + 1] ?? 0) !== EMPTY; probes++) {
-        if (probes >= capacity) throw new ShmError('ECORRUPT', `${host.target}: name table holds more entries than its header counts`, { target: host.target })
+        if (probes >= capacity)
+          throw new ShmError('ECORRUPT', `${host.target}: name table holds more entries than its header counts`, { target: host.target })
         slot = (slot + 1) & mask
       }
       u32[base + slot * 2] = hash

@@ -111,7 +111,13 @@ export class RecordReader {
       const error = this.corruption(record)
       if (error !== undefined) throw error
       if (this.kind(record) !== kind) continue
-      out.push({ name: this.name(record), type: this.typeName(record), count: this.count(record), offset: this.objectOffset(record), byteLength: this.byteLength(record) })
+      out.push({
+        name: this.name(record),
+        type: this.typeName(record),
+        count: this.count(record),
+        offset: this.objectOffset(record),
+        byteLength: this.byteLength(record),
+      })
     }
     return out
   }

@@ -15,18 +15,26 @@ export function checkAdoptable(fd: number | undefined, requestedMode: number, ta
   const uid = process.geteuid?.()
   const hint = 'if another user is meant to share it, pass { trustExisting: true }; otherwise remove it and create it again'
   if (uid !== undefined && st.uid !== uid) {
-    throw new ShmError('EACCES', `${target} already exists and belongs to uid ${st.uid}, not to this process (uid ${uid}): openOrCreate will not adopt it`, {
-      target,
-      details: { owner: st.uid, uid },
-      hint,
-    })
+    throw new ShmError(
+      'EACCES',
+      `${target} already exists and belongs to uid ${st.uid}, not to this process (uid ${uid}): openOrCreate will not adopt it`,
+      {
+        target,
+        details: { owner: st.uid, uid },
+        hint,
+      },
+    )
   }
   const mode = st.mode & 0o777
   if ((mode & ~requestedMode) !== 0) {
-    throw new ShmError('EACCES', `${target} already exists with mode 0o${mode.toString(8)}, wider than the 0o${requestedMode.toString(8)} asked for: openOrCreate will not adopt it`, {
-      target,
-      details: { mode, requested: requestedMode },
-      hint,
-    })
+    throw new ShmError(
+      'EACCES',
+      `${target} already exists with mode 0o${mode.toString(8)}, wider than the 0o${requestedMode.toString(8)} asked for: openOrCreate will not adopt it`,
+      {
+        target,
+        details: { mode, requested: requestedMode },
+        hint,
+      },
+    )
   }
 }

@@ -29,7 +29,9 @@ export class ManagedExternalBuffer extends SegmentManager {
 
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, options: SegmentManagerOptions & { readOnly?: boolean } = {}) {
     if (!(buffer instanceof ArrayBuffer) && !(typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer)) {
-      throw new ShmError('EINVAL', 'invalid buffer: expected an ArrayBuffer or a SharedArrayBuffer', { issues: [{ path: ['buffer'], message: 'expected an ArrayBuffer or a SharedArrayBuffer' }] })
+      throw new ShmError('EINVAL', 'invalid buffer: expected an ArrayBuffer or a SharedArrayBuffer', {
+        issues: [{ path: ['buffer'], message: 'expected an ArrayBuffer or a SharedArrayBuffer' }],
+      })
     }
     // Keep the segment a whole number of 16-byte units: typed views and the allocator need it.
     const size = Math.floor(buffer.byteLength / 16) * 16
@@ -37,12 +39,16 @@ export class ManagedExternalBuffer extends SegmentManager {
     const shared = buffer instanceof SharedArrayBuffer
     const state = Atomics.load(new Int32Array(buffer, 0, 1), SegmentHeader.STATE >> 2)
     if (state === SegmentState.UNINITIALIZED && new Uint8Array(buffer, 0, 64).every((b) => b === 0)) {
-      if (options.readOnly) throw new ShmError('EREADONLY', 'a read-only external buffer cannot be formatted', { target: 'external buffer' })
+      if (options.readOnly)
+        throw new ShmError('EREADONLY', 'a read-only external buffer cannot be formatted', { target: 'external buffer' })
       SegmentManager.format(buffer, size, 'external buffer')
     }
     const waiter = shared ? new AtomicsWaiter(new Int32Array(buffer)) : new SleepWaiter()
     // A plain ArrayBuffer cannot be shared: every owner is a handle of this thread.
-    super({ buffer, readOnly: options.readOnly ?? false, target: 'external buffer', waiter, release: () => {}, threadLocal: !shared }, options.lock === undefined ? {} : { lock: options.lock })
+    super(
+      { buffer, readOnly: options.readOnly ?? false, target: 'external buffer', waiter, release: () => {}, threadLocal: !shared },
+      options.lock === undefined ? {} : { lock: options.lock },
+    )
     this.buffer = buffer
   }
 }

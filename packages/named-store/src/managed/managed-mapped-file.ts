@@ -93,7 +93,12 @@ export class ManagedMappedFile extends SegmentManager {
       throw e
     }
     let region: MappedRegion | undefined
-    const backing = openBacking(file, targetOf(path), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => (region = new MappedRegion(file, { readOnly })))
+    const backing = openBacking(
+      file,
+      targetOf(path),
+      opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+      () => (region = new MappedRegion(file, { readOnly })),
+    )
     return new ManagedMappedFile(path, backing, opts, region as MappedRegion)
   }
 
@@ -103,7 +108,12 @@ export class ManagedMappedFile extends SegmentManager {
     checkSegmentSize(size)
     return openOrCreateWith(
       () => ManagedMappedFile.create(path, size, createPartOf(opts)),
-      () => ManagedMappedFile.openChecked(path, reopenOptions(opts), opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(path))),
+      () =>
+        ManagedMappedFile.openChecked(
+          path,
+          reopenOptions(opts),
+          opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(path)),
+        ),
       targetOf(path),
     )
   }
@@ -116,7 +126,12 @@ export class ManagedMappedFile extends SegmentManager {
    */
   static grow(path: string, extraBytes: number): number {
     checkPath(path)
-    return growOffline(() => ManagedMappedFile.open(path), () => new FileMapping(path), extraBytes, targetOf(path))
+    return growOffline(
+      () => ManagedMappedFile.open(path),
+      () => new FileMapping(path),
+      extraBytes,
+      targetOf(path),
+    )
   }
 
   /**
@@ -126,7 +141,11 @@ export class ManagedMappedFile extends SegmentManager {
    */
   static shrinkToFit(path: string): number {
     checkPath(path)
-    return shrinkOffline(() => ManagedMappedFile.open(path), (seg) => seg.shrinkRange(), () => new FileMapping(path))
+    return shrinkOffline(
+      () => ManagedMappedFile.open(path),
+      (seg) => seg.shrinkRange(),
+      () => new FileMapping(path),
+    )
   }
 
   /** Deletes the file; false if it did not exist. */
@@ -137,8 +156,12 @@ export class ManagedMappedFile extends SegmentManager {
 
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
-    throw new ShmError('EINVAL', `invalid path: got ${typeof path === 'string' ? JSON.stringify(path) : typeof path}, expected a non-empty file path`, {
-      issues: [{ path: ['path'], message: 'expected a non-empty file path' }],
-    })
+    throw new ShmError(
+      'EINVAL',
+      `invalid path: got ${typeof path === 'string' ? JSON.stringify(path) : typeof path}, expected a non-empty file path`,
+      {
+        issues: [{ path: ['path'], message: 'expected a non-empty file path' }],
+      },
+    )
   }
 }

@@ -42,7 +42,11 @@ export class ManagedSharedMemory extends SegmentManager {
     try {
       // createBacking sizes the object with its storage reserved, then formats it.
       const objectSize = objectSizeFor(size, opts.maxSize)
-      return new ManagedSharedMemory(name, createBacking(shm, size, targetOf(name), () => new MappedRegion(shm), objectSize), opts)
+      return new ManagedSharedMemory(
+        name,
+        createBacking(shm, size, targetOf(name), () => new MappedRegion(shm), objectSize),
+        opts,
+      )
     } catch (e) {
       SharedMemoryObject.remove(name)
       throw e
@@ -55,7 +59,11 @@ export class ManagedSharedMemory extends SegmentManager {
   }
 
   /** open, with `check` run on the descriptor before anything is mapped. */
-  private static openChecked(name: string, options: OpenOptions | undefined, check?: (fd: number | undefined) => void): ManagedSharedMemory {
+  private static openChecked(
+    name: string,
+    options: OpenOptions | undefined,
+    check?: (fd: number | undefined) => void,
+  ): ManagedSharedMemory {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(name))
     const readOnly = opts.readOnly ?? false
     const shm = SharedMemoryObject.open(name, { readOnly })
@@ -75,7 +83,12 @@ export class ManagedSharedMemory extends SegmentManager {
     checkSegmentSize(size)
     return openOrCreateWith(
       () => ManagedSharedMemory.create(name, size, createPartOf(opts)),
-      () => ManagedSharedMemory.openChecked(name, reopenOptions(opts), opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(name))),
+      () =>
+        ManagedSharedMemory.openChecked(
+          name,
+          reopenOptions(opts),
+          opts.trustExisting ? undefined : (fd) => checkAdoptable(fd, opts.mode ?? 0o600, targetOf(name)),
+        ),
       targetOf(name),
     )
   }
@@ -87,7 +100,12 @@ export class ManagedSharedMemory extends SegmentManager {
    * new size. To grow a segment others are using, see `grow` on a handle.
    */
   static grow(name: string, extraBytes: number): number {
-    return growOffline(() => ManagedSharedMemory.open(name), () => SharedMemoryObject.open(name), extraBytes, targetOf(name))
+    return growOffline(
+      () => ManagedSharedMemory.open(name),
+      () => SharedMemoryObject.open(name),
+      extraBytes,
+      targetOf(name),
+    )
   }
 
   /**
@@ -96,7 +114,11 @@ export class ManagedSharedMemory extends SegmentManager {
    * is returned. Processes that still map it would lose those pages under them.
    */
   static shrinkToFit(name: string): number {
-    return shrinkOffline(() => ManagedSharedMemory.open(name), (seg) => seg.shrinkRange(), () => SharedMemoryObject.open(name))
+    return shrinkOffline(
+      () => ManagedSharedMemory.open(name),
+      (seg) => seg.shrinkRange(),
+      () => SharedMemoryObject.open(name),
+    )
   }
 
   /** Removes the name; processes that have it open keep their mapping. */

@@ -22,7 +22,10 @@ export class ManagedWindowsSharedMemory extends SegmentManager {
   static create(name: string, size: number): ManagedWindowsSharedMemory {
     checkSegmentSize(size)
     const mapping = WindowsSharedMemory.create(name, size)
-    return new ManagedWindowsSharedMemory(name, createBacking(mapping, size, targetOf(name), () => new MappedRegion(mapping)))
+    return new ManagedWindowsSharedMemory(
+      name,
+      createBacking(mapping, size, targetOf(name), () => new MappedRegion(mapping)),
+    )
   }
 
   /** Opens and validates an existing named Windows mapping; ENOENT if there is none. */
@@ -30,12 +33,19 @@ export class ManagedWindowsSharedMemory extends SegmentManager {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(name))
     const readOnly = opts.readOnly ?? false
     const mapping = WindowsSharedMemory.open(name, { readOnly })
-    return new ManagedWindowsSharedMemory(name, openBacking(mapping, targetOf(name), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(mapping, { readOnly })))
+    return new ManagedWindowsSharedMemory(
+      name,
+      openBacking(mapping, targetOf(name), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(mapping, { readOnly })),
+    )
   }
 
   /** Opens the named Windows mapping, or creates it with `size` bytes. */
   static openOrCreate(name: string, size: number): ManagedWindowsSharedMemory {
-    return openOrCreateWith(() => ManagedWindowsSharedMemory.create(name, size), () => ManagedWindowsSharedMemory.open(name), targetOf(name))
+    return openOrCreateWith(
+      () => ManagedWindowsSharedMemory.create(name, size),
+      () => ManagedWindowsSharedMemory.open(name),
+      targetOf(name),
+    )
   }
 
   /** Windows removes a mapping with its last handle: nothing to remove by name. */

@@ -37,11 +37,21 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     checkKey(key)
     checkSegmentSize(size)
     if (opts.maxSize !== undefined && opts.maxSize !== size) {
-      throw invalidArgument('options.maxSize', opts.maxSize, `left out (or ${size}): a System V segment keeps the size shmget gave it, so it cannot grow`, { target: targetOf(key) })
+      throw invalidArgument(
+        'options.maxSize',
+        opts.maxSize,
+        `left out (or ${size}): a System V segment keeps the size shmget gave it, so it cannot grow`,
+        { target: targetOf(key) },
+      )
     }
     const xsi = XsiSharedMemory.create(key, size, opts.mode === undefined ? {} : { mode: opts.mode })
     try {
-      return new ManagedXsiSharedMemory(key, xsi.shmid, createBacking(withOwnerFile(xsi, opts.mode ?? 0o600), size, targetOf(key), () => new MappedRegion(xsi)), opts)
+      return new ManagedXsiSharedMemory(
+        key,
+        xsi.shmid,
+        createBacking(withOwnerFile(xsi, opts.mode ?? 0o600), size, targetOf(key), () => new MappedRegion(xsi)),
+        opts,
+      )
     } catch (e) {
       XsiSharedMemory.remove(xsi.shmid)
       removeXsiOwnerFile(xsi.shmid)
@@ -54,7 +64,12 @@ export class ManagedXsiSharedMemory extends SegmentManager {
     const opts = parseOptions(openOptionsSchema, options, 'options', targetOf(key))
     const readOnly = opts.readOnly ?? false
     const xsi = XsiSharedMemory.open(key, { readOnly })
-    const backing = openBacking(withOwnerFile(xsi, 0o600), targetOf(key), opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, () => new MappedRegion(xsi, { readOnly }))
+    const backing = openBacking(
+      withOwnerFile(xsi, 0o600),
+      targetOf(key),
+      opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+      () => new MappedRegion(xsi, { readOnly }),
+    )
     return new ManagedXsiSharedMemory(key, xsi.shmid, backing, opts)
   }
 
@@ -93,5 +108,6 @@ export class ManagedXsiSharedMemory extends SegmentManager {
  * can ever open or remove again — a leak per call. Managed segments need a key.
  */
 function checkKey(key: unknown): void {
-  if (key === 0) throw invalidArgument('key', key, 'a nonzero key from xsiKey(path, id): IPC_PRIVATE (0) segments cannot be opened or removed by key')
+  if (key === 0)
+    throw invalidArgument('key', key, 'a nonzero key from xsiKey(path, id): IPC_PRIVATE (0) segments cannot be opened or removed by key')
 }

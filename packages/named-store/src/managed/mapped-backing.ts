@@ -44,7 +44,13 @@ function backingOf(region: MappedRegion, source: MappableSource, target: string)
  * With `objectSize` > `size` the object is that large (sparse past `size`),
  * so every process maps room the segment can grow into without remapping.
  */
-export function createBacking(source: MappableSource, size: number, target: string, map: () => MappedRegion, objectSize = size): SegmentBacking {
+export function createBacking(
+  source: MappableSource,
+  size: number,
+  target: string,
+  map: () => MappedRegion,
+  objectSize = size,
+): SegmentBacking {
   let region: MappedRegion | undefined
   try {
     if (objectSize > size) source.truncate?.(objectSize)
@@ -68,11 +74,21 @@ export function openBacking(source: MappableSource, target: string, timeoutMs: n
   let region: MappedRegion | undefined
   try {
     if (!waitUntil(() => source.size >= HEADER_BYTES, timeoutMs)) {
-      throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: ${source.size} bytes is smaller than a segment header (${HEADER_BYTES})`, { target })
+      throw new ShmError(
+        'ECORRUPT',
+        `${target} is not a shmkit segment: ${source.size} bytes is smaller than a segment header (${HEADER_BYTES})`,
+        { target },
+      )
     }
     region = map()
     const mapped = region
-    awaitInitialized(new Int32Array(mapped.buffer, 0, HEADER_BYTES >> 2), new Uint32Array(mapped.buffer, 0, HEADER_BYTES >> 2), mapped.size, target, timeoutMs)
+    awaitInitialized(
+      new Int32Array(mapped.buffer, 0, HEADER_BYTES >> 2),
+      new Uint32Array(mapped.buffer, 0, HEADER_BYTES >> 2),
+      mapped.size,
+      target,
+      timeoutMs,
+    )
     return backingOf(mapped, source, target)
   } catch (e) {
     region?.close()

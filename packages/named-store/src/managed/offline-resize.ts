@@ -35,7 +35,11 @@ export function growOffline(open: () => SegmentManager, openObject: () => Resiza
  * the new size. A crash in between leaves a larger object, which is harmless.
  * Returns the new size.
  */
-export function shrinkOffline<S extends SegmentManager>(open: () => S, shrinkRange: (seg: S) => number, openObject: () => ResizableObject): number {
+export function shrinkOffline<S extends SegmentManager>(
+  open: () => S,
+  shrinkRange: (seg: S) => number,
+  openObject: () => ResizableObject,
+): number {
   const size = withSegment(open, shrinkRange)
   const object = openObject()
   try {

@@ -115,6 +115,7 @@ export function checkSegmentSize(size: unknown): number {
 /** The object size a create asks for: `maxSize` when given (at least `size`), else `size`. */
 export function objectSizeFor(size: number, maxSize: number | undefined): number {
   if (maxSize === undefined) return size
-  if (maxSize < size) throw invalidArgument('options.maxSize', maxSize, `at least the segment's size (${size}) and at most ${MAX_SEGMENT_BYTES}`)
+  if (maxSize < size)
+    throw invalidArgument('options.maxSize', maxSize, `at least the segment's size (${size}) and at most ${MAX_SEGMENT_BYTES}`)
   return maxSize
 }

@@ -23,7 +23,11 @@ export function openXsiOwnerFile(shmid: number, mode: number): number | undefine
   if (process.platform !== 'linux') return undefined
   let fd: number
   try {
-    fd = openSync(xsiOwnerFilePath(shmid), constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode & 0o666)
+    fd = openSync(
+      xsiOwnerFilePath(shmid),
+      constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      mode & 0o666,
+    )
   } catch {
     return undefined
   }

@@ -9,7 +9,14 @@ import { remainingMs } from './word-wait.js'
  * (a few turns of the event loop, then timers backing off to 4 ms), so a
  * pending wait costs a little CPU and adds up to 4 ms of latency.
  */
-export function waitWhileEqualAsync(i32: Int32Array, index: number, expected: number, deadline: number, signal: AbortSignal | undefined, target: string): Promise<boolean> {
+export function waitWhileEqualAsync(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  target: string,
+): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(abortedError(signal, target))

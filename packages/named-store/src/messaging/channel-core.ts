@@ -59,9 +59,16 @@ export class ChannelCore {
   static validate(i32: Int32Array, base: number, mappedBytes: number, target: string): ChannelGeometry {
     const w = base >> 2
     const word = (k: number): number => i32[w + k] ?? 0
-    if (word(ChannelWord.MAGIC) !== CHANNEL_MAGIC) throw new ShmError('ECORRUPT', `${target} is not a shmkit channel (magic 0x${(word(ChannelWord.MAGIC) >>> 0).toString(16)})`, { target })
+    if (word(ChannelWord.MAGIC) !== CHANNEL_MAGIC)
+      throw new ShmError('ECORRUPT', `${target} is not a shmkit channel (magic 0x${(word(ChannelWord.MAGIC) >>> 0).toString(16)})`, {
+        target,
+      })
     if (word(ChannelWord.VERSION) !== CHANNEL_VERSION) {
-      throw new ShmError('EVERSION', `${target} has channel layout version ${word(ChannelWord.VERSION)}; this shmkit reads version ${CHANNEL_VERSION}`, { target })
+      throw new ShmError(
+        'EVERSION',
+        `${target} has channel layout version ${word(ChannelWord.VERSION)}; this shmkit reads version ${CHANNEL_VERSION}`,
+        { target },
+      )
     }
     let g: ChannelGeometry
     try {
@@ -69,8 +76,15 @@ export class ChannelCore {
     } catch {
       throw new ShmError('ECORRUPT', `${target} has impossible limits`, { target })
     }
-    if (word(ChannelWord.SLOT_STRIDE) !== g.slotStride || word(ChannelWord.TOTAL_BYTES) !== g.totalBytes || word(ChannelWord.SEQ_MODULUS) !== g.seqModulus || base + g.totalBytes > mappedBytes) {
-      throw new ShmError('ECORRUPT', `${target} is inconsistent: ${g.totalBytes} bytes of channel, ${mappedBytes - base} mapped`, { target })
+    if (
+      word(ChannelWord.SLOT_STRIDE) !== g.slotStride ||
+      word(ChannelWord.TOTAL_BYTES) !== g.totalBytes ||
+      word(ChannelWord.SEQ_MODULUS) !== g.seqModulus ||
+      base + g.totalBytes > mappedBytes
+    ) {
+      throw new ShmError('ECORRUPT', `${target} is inconsistent: ${g.totalBytes} bytes of channel, ${mappedBytes - base} mapped`, {
+        target,
+      })
     }
     return g
   }

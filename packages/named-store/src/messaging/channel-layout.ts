@@ -64,7 +64,8 @@ export interface ChannelGeometry {
 const align64 = (n: number): number => Math.ceil(n / 64) * 64
 
 function checkInt(value: unknown, what: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw invalidArgument(what, value, `an integer from ${min} to ${max}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw invalidArgument(what, value, `an integer from ${min} to ${max}`)
   return value
 }
 
@@ -78,9 +79,13 @@ export function channelGeometry(slotCount: unknown, slotSize: unknown, maxSubscr
   const slotsOffset = align64(entriesOffset + subs * ENTRY_WORDS * 4)
   const totalBytes = slotsOffset + n * slotStride
   if (totalBytes > MAX_CHANNEL_BYTES) {
-    throw new ShmError('EINVAL', `invalid slotCount × slotSize: ${n} × ${size} needs ${totalBytes} bytes, more than the ${MAX_CHANNEL_BYTES} a channel may hold`, {
-      issues: [{ path: ['slotCount'], message: `at most ${MAX_CHANNEL_BYTES} bytes in all` }],
-    })
+    throw new ShmError(
+      'EINVAL',
+      `invalid slotCount × slotSize: ${n} × ${size} needs ${totalBytes} bytes, more than the ${MAX_CHANNEL_BYTES} a channel may hold`,
+      {
+        issues: [{ path: ['slotCount'], message: `at most ${MAX_CHANNEL_BYTES} bytes in all` }],
+      },
+    )
   }
   const seqModulus = Math.floor(2 ** 30 / n) * n
   return { slotCount: n, slotSize: size, maxSubscribers: subs, slotStride, entriesOffset, slotsOffset, totalBytes, seqModulus }

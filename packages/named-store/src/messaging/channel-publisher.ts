@@ -97,7 +97,14 @@ export class Publisher {
       const left = remainingMs(deadline)
       if (left <= 0) throw this.timeout(options.timeoutMs)
       // Look again at least every LAGGARD_CHECK_MS: the laggard may have died.
-      await waitWhileEqualAsync(core.i32, core.word(ChannelWord.RELEASE_SEQ), observed, Math.min(deadline, performance.now() + LAGGARD_CHECK_MS), options.signal, core.target)
+      await waitWhileEqualAsync(
+        core.i32,
+        core.word(ChannelWord.RELEASE_SEQ),
+        observed,
+        Math.min(deadline, performance.now() + LAGGARD_CHECK_MS),
+        options.signal,
+        core.target,
+      )
       this.assertOpen()
     }
   }
@@ -105,7 +112,11 @@ export class Publisher {
   /** Copies `bytes` into a loaned slot and publishes it (the convenient, one-copy form). */
   send(bytes: Uint8Array, options: { timeoutMs?: number } = {}): void {
     if (!(bytes instanceof Uint8Array) || bytes.byteLength > this.core.g.slotSize) {
-      throw new ShmError(bytes instanceof Uint8Array ? 'EMSGSIZE' : 'EINVAL', `a sample must be a Uint8Array of at most ${this.core.g.slotSize} bytes`, { target: this.core.target })
+      throw new ShmError(
+        bytes instanceof Uint8Array ? 'EMSGSIZE' : 'EINVAL',
+        `a sample must be a Uint8Array of at most ${this.core.g.slotSize} bytes`,
+        { target: this.core.target },
+      )
     }
     const sample = this.loan(options)
     sample.data.set(bytes)
@@ -131,7 +142,10 @@ export class Publisher {
         if (published) throw new ShmError('EINVAL', `sample ${seq} of ${core.target} was already published`, { target: core.target })
         this.assertOpen()
         if (!Number.isSafeInteger(size) || size < 0 || size > core.g.slotSize) {
-          throw new ShmError('EINVAL', `invalid size: got ${String(size)}, expected an integer from 0 to ${core.g.slotSize}`, { target: core.target, issues: [{ path: ['size'], message: `from 0 to ${core.g.slotSize}` }] })
+          throw new ShmError('EINVAL', `invalid size: got ${String(size)}, expected an integer from 0 to ${core.g.slotSize}`, {
+            target: core.target,
+            issues: [{ path: ['size'], message: `from 0 to ${core.g.slotSize}` }],
+          })
         }
         published = true
         this.loaned = false
@@ -154,7 +168,11 @@ export class Publisher {
   }
 
   private timeout(timeoutMs: number | undefined): ShmError {
-    return new ShmError('ETIMEDOUT', `no free slot in ${this.core.target} after ${timeoutMs} ms: a subscriber has not released its samples`, { target: this.core.target })
+    return new ShmError(
+      'ETIMEDOUT',
+      `no free slot in ${this.core.target} after ${timeoutMs} ms: a subscriber has not released its samples`,
+      { target: this.core.target },
+    )
   }
 
   private assertOpen(): void {
@@ -163,6 +181,7 @@ export class Publisher {
 
   private assertReady(): void {
     this.assertOpen()
-    if (this.loaned) throw new ShmError('EINVAL', `publish the loaned sample of ${this.core.target} before loaning another`, { target: this.core.target })
+    if (this.loaned)
+      throw new ShmError('EINVAL', `publish the loaned sample of ${this.core.target} before loaning another`, { target: this.core.target })
   }
 }

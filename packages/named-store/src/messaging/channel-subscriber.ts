@@ -39,7 +39,10 @@ export class Subscriber {
     private readonly waitMode: SubscriberWaitMode,
   ) {
     const entry = core.claimEntry()
-    if (entry < 0) throw new ShmError('ENOSPC', `${core.target} has ${core.g.maxSubscribers} live subscribers already (maxSubscribers)`, { target: core.target })
+    if (entry < 0)
+      throw new ShmError('ENOSPC', `${core.target} has ${core.g.maxSubscribers} live subscribers already (maxSubscribers)`, {
+        target: core.target,
+      })
     this.entry = entry
     const i32 = core.i32
     // Join at the current end; then look again, since the publisher did not
@@ -101,7 +104,8 @@ export class Subscriber {
       if (options.signal?.aborted === true) throw abortedError(options.signal, core.target)
       const sample = this.tryReceive()
       if (sample !== undefined) return sample
-      if (!(await waitWhileEqualAsync(core.i32, core.word(ChannelWord.PUBLISHED), this.cursor, deadline, options.signal, core.target))) throw this.timeout(options.timeoutMs)
+      if (!(await waitWhileEqualAsync(core.i32, core.word(ChannelWord.PUBLISHED), this.cursor, deadline, options.signal, core.target)))
+        throw this.timeout(options.timeoutMs)
       this.assertOpen()
     }
   }
@@ -127,7 +131,11 @@ export class Subscriber {
     const sw = core.slotByte(seq) >> 2
     const size = core.i32[sw + ChannelSlotWord.SIZE] as number
     if (Atomics.load(core.i32, sw + ChannelSlotWord.SEQ) !== seq || !(size >= 0 && size <= core.g.slotSize)) {
-      throw new ShmError('ECORRUPT', `${core.target}: slot of sample ${seq} holds sample ${core.i32[sw + ChannelSlotWord.SEQ]} (${size} bytes)`, { target: core.target })
+      throw new ShmError(
+        'ECORRUPT',
+        `${core.target}: slot of sample ${seq} holds sample ${core.i32[sw + ChannelSlotWord.SEQ]} (${size} bytes)`,
+        { target: core.target },
+      )
     }
     this.cursor = seqNext(seq, core.g.seqModulus)
     const data = new Uint8Array(core.u8.buffer, core.u8.byteOffset + core.payloadByte(seq), size)

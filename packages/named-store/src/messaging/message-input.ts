@@ -17,10 +17,14 @@ export function messageBytes(data: unknown, maxSize: number, target: string): Ui
   else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data)
   else throw invalidArgument('data', data, 'a Uint8Array, another ArrayBuffer view, an ArrayBuffer or a string', { target })
   if (bytes.byteLength > maxSize) {
-    throw new ShmError('EMSGSIZE', `message of ${bytes.byteLength} bytes is larger than the ${maxSize} bytes ${target} allows per message`, {
-      target,
-      details: { size: bytes.byteLength, maxMessageSize: maxSize },
-    })
+    throw new ShmError(
+      'EMSGSIZE',
+      `message of ${bytes.byteLength} bytes is larger than the ${maxSize} bytes ${target} allows per message`,
+      {
+        target,
+        details: { size: bytes.byteLength, maxMessageSize: maxSize },
+      },
+    )
   }
   return bytes
 }
@@ -45,10 +49,21 @@ export function checkReceiveBuffer(into: unknown, target: string): Uint8Array | 
 }
 
 const abortSignal = z.custom<AbortSignal>((v) => v instanceof AbortSignal, { message: 'expected an AbortSignal' })
-const timeout = z.number().nonnegative().max(2 ** 31)
+const timeout = z
+  .number()
+  .nonnegative()
+  .max(2 ** 31)
 
-const sendAsyncSchema = z.object({ priority: z.number().int().min(0).max(MAX_PRIORITY).optional(), timeoutMs: timeout.optional(), signal: abortSignal.optional() }).strict()
-const receiveAsyncSchema = z.object({ into: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' }).optional(), timeoutMs: timeout.optional(), signal: abortSignal.optional() }).strict()
+const sendAsyncSchema = z
+  .object({ priority: z.number().int().min(0).max(MAX_PRIORITY).optional(), timeoutMs: timeout.optional(), signal: abortSignal.optional() })
+  .strict()
+const receiveAsyncSchema = z
+  .object({
+    into: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' }).optional(),
+    timeoutMs: timeout.optional(),
+    signal: abortSignal.optional(),
+  })
+  .strict()
 
 /** Options of an async send: `priority`, `timeoutMs` and an abort `signal`. @useDeclaredType */
 export type SendAsyncOptions = z.infer<typeof sendAsyncSchema>

@@ -5,7 +5,17 @@ import { openOrCreateWith } from '../managed/mapped-backing.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
 import { abortedError, waitWhileEqualAsync } from './async-wait.js'
-import { type MessageData, checkPriority, checkReceiveBuffer, checkTimeout, messageBytes, parseReceiveAsync, parseSendAsync, type ReceiveAsyncOptions, type SendAsyncOptions } from './message-input.js'
+import {
+  type MessageData,
+  checkPriority,
+  checkReceiveBuffer,
+  checkTimeout,
+  messageBytes,
+  parseReceiveAsync,
+  parseSendAsync,
+  type ReceiveAsyncOptions,
+  type SendAsyncOptions,
+} from './message-input.js'
 import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
 import { ownerProbe } from './owner-token.js'
 import { Attempt, QueueCore } from './queue-core.js'
@@ -67,21 +77,38 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   ) {
     const buffer = mapping.region.buffer
     this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
-    this.core = new QueueCore(this.i32, new Uint32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region, targetOf(name)), ownerProbe(), targetOf(name))
+    this.core = new QueueCore(
+      this.i32,
+      new Uint32Array(buffer, 0, buffer.byteLength >> 2),
+      new Uint8Array(buffer),
+      0,
+      regionWaiter(mapping.region, targetOf(name)),
+      ownerProbe(),
+      targetOf(name),
+    )
   }
 
   /** Creates a queue; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
   static create(name: string, options: MessageQueueCreateOptions): MessageQueue {
     const opts = parseOptions(createSchema, options, 'options', targetOf(name))
     const g = queueGeometry(opts.maxMessages, opts.maxMessageSize)
-    const mapping = createMapping(name, g.totalBytes, opts.mode, (region: MappedRegion) => QueueCore.format(new Int32Array(region.buffer), 0, g))
+    const mapping = createMapping(name, g.totalBytes, opts.mode, (region: MappedRegion) =>
+      QueueCore.format(new Int32Array(region.buffer), 0, g),
+    )
     return MessageQueue.adopt(name, mapping)
   }
 
   /** Opens an existing queue; ENOENT if there is none, ECORRUPT/EVERSION if it is not a queue. */
   static open(name: string, options?: MessageQueueOpenOptions): MessageQueue {
     const opts = parseOptions(openSchema, options, 'options', targetOf(name))
-    const mapping = openMapping(name, 'message queue', QUEUE_HEADER_BYTES, QueueWord.STATE, QueueState.READY, opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS)
+    const mapping = openMapping(
+      name,
+      'message queue',
+      QUEUE_HEADER_BYTES,
+      QueueWord.STATE,
+      QueueState.READY,
+      opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS,
+    )
     return MessageQueue.adopt(name, mapping)
   }
 
@@ -257,11 +284,20 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   private lastMessage(): ReceivedMessage {
     const core = this.core
     const data = core.lastData as Uint8Array
-    return { data: data.byteLength === core.lastSize ? data : data.subarray(0, core.lastSize), size: core.lastSize, priority: core.lastPriority }
+    return {
+      data: data.byteLength === core.lastSize ? data : data.subarray(0, core.lastSize),
+      size: core.lastSize,
+      priority: core.lastPriority,
+    }
   }
 
   /** Waits (asynchronously) for whatever stopped an attempt to change. */
-  private async pause(attempt: Attempt, side: 'send' | 'receive', deadline: number, opts: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+  private async pause(
+    attempt: Attempt,
+    side: 'send' | 'receive',
+    deadline: number,
+    opts: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined },
+  ): Promise<void> {
     const core = this.core
     const index = attempt === Attempt.LOCK_BUSY ? core.lockIndex() : core.seqIndex(side)
     const expected = attempt === Attempt.LOCK_BUSY ? Atomics.load(this.i32, index) : core.observedSeq

@@ -34,18 +34,30 @@ export function createMapping(name: string, bytes: number, mode: number | undefi
  * at `stateIndex`. A creator that died half-way leaves it unfinished: after
  * `timeoutMs` that is ECORRUPT, not a hang.
  */
-export function openMapping(name: string, what: string, headerBytes: number, stateIndex: number, ready: number, timeoutMs: number): NamedMapping {
+export function openMapping(
+  name: string,
+  what: string,
+  headerBytes: number,
+  stateIndex: number,
+  ready: number,
+  timeoutMs: number,
+): NamedMapping {
   const target = `${what} "${name}"`
   const shm = SharedMemoryObject.open(name)
   let region: MappedRegion | undefined
   try {
     if (!waitUntil(() => shm.size >= headerBytes, timeoutMs)) {
-      throw new ShmError('ECORRUPT', `${target} is not a shmkit ${what}: ${shm.size} bytes is smaller than its header (${headerBytes})`, { target })
+      throw new ShmError('ECORRUPT', `${target} is not a shmkit ${what}: ${shm.size} bytes is smaller than its header (${headerBytes})`, {
+        target,
+      })
     }
     region = new MappedRegion(shm)
     const i32 = new Int32Array(region.buffer, 0, headerBytes >> 2)
     if (!waitUntil(() => Atomics.load(i32, stateIndex) === ready, timeoutMs)) {
-      throw new ShmError('ECORRUPT', `${target} was never finished: not ready after ${timeoutMs} ms (did its creator die?)`, { target, hint: 'remove it and create it again' })
+      throw new ShmError('ECORRUPT', `${target} was never finished: not ready after ${timeoutMs} ms (did its creator die?)`, {
+        target,
+        hint: 'remove it and create it again',
+      })
     }
     return { shm, region }
   } catch (e) {

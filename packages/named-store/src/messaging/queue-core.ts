@@ -1,7 +1,17 @@
 import { ShmError } from '@shmkit/errors'
 import type { LockWaiter } from '../segment/lock.js'
 import type { OwnerProbe } from './owner-token.js'
-import { QUEUE_MAGIC, QUEUE_VERSION, QueueState, QueueWord, queueGeometry, SLOT_HEADER_BYTES, SlotState, SlotWord, type QueueGeometry } from './queue-layout.js'
+import {
+  QUEUE_MAGIC,
+  QUEUE_VERSION,
+  QueueState,
+  QueueWord,
+  queueGeometry,
+  SLOT_HEADER_BYTES,
+  SlotState,
+  SlotWord,
+  type QueueGeometry,
+} from './queue-layout.js'
 import { WordLock, type LockOutcome } from './word-lock.js'
 
 /** What one attempt at an operation found. */
@@ -81,15 +91,24 @@ export class QueueCore {
   static validate(u32: Uint32Array, base: number, mappedBytes: number, target: string): QueueGeometry {
     const w = base >> 2
     const word = (k: number): number => u32[w + k] ?? 0
-    if (word(QueueWord.MAGIC) !== QUEUE_MAGIC) throw new ShmError('ECORRUPT', `${target} is not a shmkit message queue (magic 0x${word(QueueWord.MAGIC).toString(16)})`, { target })
+    if (word(QueueWord.MAGIC) !== QUEUE_MAGIC)
+      throw new ShmError('ECORRUPT', `${target} is not a shmkit message queue (magic 0x${word(QueueWord.MAGIC).toString(16)})`, { target })
     if (word(QueueWord.VERSION) !== QUEUE_VERSION) {
-      throw new ShmError('EVERSION', `${target} has message queue layout version ${word(QueueWord.VERSION)}; this shmkit reads version ${QUEUE_VERSION}`, { target })
+      throw new ShmError(
+        'EVERSION',
+        `${target} has message queue layout version ${word(QueueWord.VERSION)}; this shmkit reads version ${QUEUE_VERSION}`,
+        { target },
+      )
     }
     let g: QueueGeometry
     try {
       g = queueGeometry(word(QueueWord.MAX_MESSAGES), word(QueueWord.MAX_MESSAGE_SIZE))
     } catch {
-      throw new ShmError('ECORRUPT', `${target} has impossible limits (${word(QueueWord.MAX_MESSAGES)} messages of ${word(QueueWord.MAX_MESSAGE_SIZE)} bytes)`, { target })
+      throw new ShmError(
+        'ECORRUPT',
+        `${target} has impossible limits (${word(QueueWord.MAX_MESSAGES)} messages of ${word(QueueWord.MAX_MESSAGE_SIZE)} bytes)`,
+        { target },
+      )
     }
     if (word(QueueWord.SLOT_STRIDE) !== g.slotStride || word(QueueWord.TOTAL_BYTES) !== g.totalBytes || base + g.totalBytes > mappedBytes) {
       throw new ShmError('ECORRUPT', `${target} is inconsistent: ${g.totalBytes} bytes of queue, ${mappedBytes - base} mapped`, { target })
@@ -249,7 +268,9 @@ export class QueueCore {
 
   private checkedSlot(value: number | undefined): number {
     if (value === undefined || !(value >= 0 && value < this.maxMessages)) {
-      throw new ShmError('ECORRUPT', `${this.target}: slot number ${value} out of range 0..${this.maxMessages - 1}`, { target: this.target })
+      throw new ShmError('ECORRUPT', `${this.target}: slot number ${value} out of range 0..${this.maxMessages - 1}`, {
+        target: this.target,
+      })
     }
     return value
   }
@@ -311,7 +332,7 @@ export class QueueCore {
     const prio = (s: number): number => this.u32[((this.slotsByte + s * this.stride) >> 2) + SlotWord.PRIORITY] as number
     const stamp = (s: number): number => i32[((this.slotsByte + s * this.stride) >> 2) + SlotWord.STAMP] as number
     // Logical 0 is delivered last: lowest priority first, and within one, newest first.
-    published.sort((a, b) => prio(a) - prio(b) || ((stamp(b) - stamp(a)) | 0))
+    published.sort((a, b) => prio(a) - prio(b) || (stamp(b) - stamp(a)) | 0)
     i32[w + QueueWord.INDEX_START] = 0
     for (let i = 0; i < published.length; i++) i32[this.indexWord + i] = published[i] as number
     for (let i = 0; i < free.length; i++) i32[this.freeWord + i] = free[free.length - 1 - i] as number

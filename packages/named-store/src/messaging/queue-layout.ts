@@ -72,7 +72,12 @@ export function queueGeometry(maxMessages: unknown, maxMessageSize: unknown): Qu
   if (typeof maxMessages !== 'number' || !Number.isSafeInteger(maxMessages) || maxMessages < 1 || maxMessages > MAX_MESSAGES) {
     throw invalidArgument('maxMessages', maxMessages, `an integer from 1 to ${MAX_MESSAGES}`)
   }
-  if (typeof maxMessageSize !== 'number' || !Number.isSafeInteger(maxMessageSize) || maxMessageSize < 1 || maxMessageSize > MAX_MESSAGE_SIZE) {
+  if (
+    typeof maxMessageSize !== 'number' ||
+    !Number.isSafeInteger(maxMessageSize) ||
+    maxMessageSize < 1 ||
+    maxMessageSize > MAX_MESSAGE_SIZE
+  ) {
     throw invalidArgument('maxMessageSize', maxMessageSize, `an integer from 1 to ${MAX_MESSAGE_SIZE}`)
   }
   const slotStride = SLOT_HEADER_BYTES + align8(maxMessageSize)
@@ -81,9 +86,13 @@ export function queueGeometry(maxMessages: unknown, maxMessageSize: unknown): Qu
   const slotsOffset = align8(freeOffset + maxMessages * 4)
   const totalBytes = slotsOffset + maxMessages * slotStride
   if (totalBytes > MAX_QUEUE_BYTES) {
-    throw new ShmError('EINVAL', `invalid maxMessages × maxMessageSize: ${maxMessages} × ${maxMessageSize} needs ${totalBytes} bytes, more than the ${MAX_QUEUE_BYTES} a queue may hold`, {
-      issues: [{ path: ['maxMessages'], message: `at most ${MAX_QUEUE_BYTES} bytes in all` }],
-    })
+    throw new ShmError(
+      'EINVAL',
+      `invalid maxMessages × maxMessageSize: ${maxMessages} × ${maxMessageSize} needs ${totalBytes} bytes, more than the ${MAX_QUEUE_BYTES} a queue may hold`,
+      {
+        issues: [{ path: ['maxMessages'], message: `at most ${MAX_QUEUE_BYTES} bytes in all` }],
+      },
+    )
   }
   return { maxMessages, maxMessageSize, slotStride, indexOffset, freeOffset, slotsOffset, totalBytes }
 }

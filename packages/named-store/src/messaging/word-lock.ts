@@ -36,7 +36,11 @@ export class WordLock {
   tryAcquire(): LockOutcome | 'busy' {
     const observed = Atomics.compareExchange(this.i32, this.lockIndex, 0, this.owner.token)
     if (observed === 0) return 'acquired'
-    if (this.owner.stateOf(observed) === 'dead' && Atomics.compareExchange(this.i32, this.lockIndex, observed, this.owner.token) === observed) return 'recovered'
+    if (
+      this.owner.stateOf(observed) === 'dead' &&
+      Atomics.compareExchange(this.i32, this.lockIndex, observed, this.owner.token) === observed
+    )
+      return 'recovered'
     return 'busy'
   }
 
@@ -63,7 +67,8 @@ export class WordLock {
       if (observed !== lastOwner || now - lastCheck >= OWNER_CHECK_MS) {
         lastOwner = observed
         lastCheck = now
-        if (this.owner.stateOf(observed) === 'dead' && Atomics.compareExchange(i32, this.lockIndex, observed, token) === observed) return 'recovered'
+        if (this.owner.stateOf(observed) === 'dead' && Atomics.compareExchange(i32, this.lockIndex, observed, token) === observed)
+          return 'recovered'
       }
       const left = remainingMs(deadline)
       if (left <= 0) return 'timeout'

@@ -21,7 +21,14 @@ export function deadlineOf(timeoutMs: number | undefined): number {
  * sleeps in the kernel, at most `MAX_SLEEP_MS` at a time and never past the
  * deadline. Returns false once the deadline has passed.
  */
-export function waitWhileEqual(i32: Int32Array, index: number, expected: number, waiter: LockWaiter, deadline: number, spins = SPINS): boolean {
+export function waitWhileEqual(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  waiter: LockWaiter,
+  deadline: number,
+  spins = SPINS,
+): boolean {
   for (let i = 0; i < spins; i++) if (Atomics.load(i32, index) !== expected) return true
   const left = remainingMs(deadline)
   if (left <= 0) return false

@@ -5,7 +5,15 @@ import { openOrCreateWith } from '../managed/mapped-backing.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
 import { ChannelCore } from './channel-core.js'
-import { CHANNEL_HEADER_BYTES, channelGeometry, ChannelWord, EntryWord, MAX_SLOT_SIZE, MAX_SLOTS, MAX_SUBSCRIBERS } from './channel-layout.js'
+import {
+  CHANNEL_HEADER_BYTES,
+  channelGeometry,
+  ChannelWord,
+  EntryWord,
+  MAX_SLOT_SIZE,
+  MAX_SLOTS,
+  MAX_SUBSCRIBERS,
+} from './channel-layout.js'
 import { Publisher } from './channel-publisher.js'
 import { Subscriber, type SubscriberWaitMode } from './channel-subscriber.js'
 import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
@@ -55,21 +63,33 @@ export class ZeroCopyChannel {
     private readonly mapping: NamedMapping,
   ) {
     const buffer = mapping.region.buffer
-    this.core = new ChannelCore(new Int32Array(buffer, 0, buffer.byteLength >> 2), new Uint8Array(buffer), 0, regionWaiter(mapping.region, targetOf(name)), ownerProbe(), targetOf(name))
+    this.core = new ChannelCore(
+      new Int32Array(buffer, 0, buffer.byteLength >> 2),
+      new Uint8Array(buffer),
+      0,
+      regionWaiter(mapping.region, targetOf(name)),
+      ownerProbe(),
+      targetOf(name),
+    )
   }
 
   /** Creates a channel; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
   static create(name: string, options: ChannelCreateOptions): ZeroCopyChannel {
     const opts = parseOptions(createSchema, options, 'options', targetOf(name))
     const g = channelGeometry(opts.slotCount, opts.slotSize, opts.maxSubscribers ?? 8)
-    const mapping = createMapping(name, g.totalBytes, opts.mode, (region: MappedRegion) => ChannelCore.format(new Int32Array(region.buffer), 0, g))
+    const mapping = createMapping(name, g.totalBytes, opts.mode, (region: MappedRegion) =>
+      ChannelCore.format(new Int32Array(region.buffer), 0, g),
+    )
     return ZeroCopyChannel.adopt(name, mapping)
   }
 
   /** Opens an existing channel; ENOENT if there is none, ECORRUPT/EVERSION if it is not a channel. */
   static open(name: string, options?: ChannelOpenOptions): ZeroCopyChannel {
     const opts = parseOptions(openSchema, options, 'options', targetOf(name))
-    return ZeroCopyChannel.adopt(name, openMapping(name, 'channel', CHANNEL_HEADER_BYTES, ChannelWord.STATE, 2, opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS))
+    return ZeroCopyChannel.adopt(
+      name,
+      openMapping(name, 'channel', CHANNEL_HEADER_BYTES, ChannelWord.STATE, 2, opts.timeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS),
+    )
   }
 
   /** Opens the channel, creating it with these limits if it does not exist. */
@@ -114,7 +134,8 @@ export class ZeroCopyChannel {
   get numSubscribers(): number {
     this.assertOpen()
     let n = 0
-    for (let e = 0; e < this.core.g.maxSubscribers; e++) if (Atomics.load(this.core.i32, this.core.entryWord(e, EntryWord.ACTIVE)) !== 0) n++
+    for (let e = 0; e < this.core.g.maxSubscribers; e++)
+      if (Atomics.load(this.core.i32, this.core.entryWord(e, EntryWord.ACTIVE)) !== 0) n++
     return n
   }
 

@@ -101,7 +101,11 @@ export class ReadProtocol {
         lastAllocator = beforeAllocator
         lastMove = now
       }
-      if (((beforeIndex | beforeAllocator) & 1) !== 0 && Atomics.load(i32, LOCK_WORD) === 0 && unchanged(i32, index, beforeIndex, allocator, beforeAllocator)) {
+      if (
+        ((beforeIndex | beforeAllocator) & 1) !== 0 &&
+        Atomics.load(i32, LOCK_WORD) === 0 &&
+        unchanged(i32, index, beforeIndex, allocator, beforeAllocator)
+      ) {
         if (orphanSince === 0) orphanSince = now
         else if (now - orphanSince > ORPHAN_ODD_MS) throw this.orphaned()
       } else orphanSince = 0
@@ -128,12 +132,19 @@ export class ReadProtocol {
   }
 
   private stalled(ms: number, cause?: unknown): ShmError {
-    return new ShmError('ETIMEDOUT', `${this.target}: a writer has been stuck mid-operation for ${Math.round(ms)} ms (stopped, or died holding the lock); no consistent read was possible`, {
-      target: this.target,
-      details: { stalledMs: Math.round(ms) },
-      hint: this.lock === undefined ? 'resume or end the stuck writer; a dead one is recovered by the next writable handle that locks' : 'resume or end the stuck writer',
-      ...(cause === undefined ? {} : { cause }),
-    })
+    return new ShmError(
+      'ETIMEDOUT',
+      `${this.target}: a writer has been stuck mid-operation for ${Math.round(ms)} ms (stopped, or died holding the lock); no consistent read was possible`,
+      {
+        target: this.target,
+        details: { stalledMs: Math.round(ms) },
+        hint:
+          this.lock === undefined
+            ? 'resume or end the stuck writer; a dead one is recovered by the next writable handle that locks'
+            : 'resume or end the stuck writer',
+        ...(cause === undefined ? {} : { cause }),
+      },
+    )
   }
 
   private orphaned(): ShmError {
@@ -144,14 +155,21 @@ export class ReadProtocol {
   }
 
   private starved(ms: number, attempts: number): ShmError {
-    return new ShmError('ETIMEDOUT', `${this.target}: writers changed the segment during every one of ${attempts} reads in ${Math.round(ms)} ms; no consistent read was possible`, {
-      target: this.target,
-      details: { waitedMs: Math.round(ms), attempts },
-      hint: 'read from a writable handle (it falls back on the lock), or pause the writers',
-    })
+    return new ShmError(
+      'ETIMEDOUT',
+      `${this.target}: writers changed the segment during every one of ${attempts} reads in ${Math.round(ms)} ms; no consistent read was possible`,
+      {
+        target: this.target,
+        details: { waitedMs: Math.round(ms), attempts },
+        hint: 'read from a writable handle (it falls back on the lock), or pause the writers',
+      },
+    )
   }
 }
 
 function unchanged(i32: Int32Array, index: boolean, beforeIndex: number, allocator: boolean, beforeAllocator: number): boolean {
-  return (!index || Atomics.load(i32, INDEX_GENERATION) === beforeIndex) && (!allocator || Atomics.load(i32, ALLOCATOR_GENERATION) === beforeAllocator)
+  return (
+    (!index || Atomics.load(i32, INDEX_GENERATION) === beforeIndex) &&
+    (!allocator || Atomics.load(i32, ALLOCATOR_GENERATION) === beforeAllocator)
+  )
 }

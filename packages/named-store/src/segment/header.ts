@@ -97,7 +97,11 @@ export function readSegmentSize(u32: Uint32Array): number {
 export function validateHeader(u32: Uint32Array, mappedBytes: number, target: string): void {
   const word = (field: number): number => u32[field >> 2] ?? 0
   if (mappedBytes < HEADER_BYTES) {
-    throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: ${mappedBytes} bytes is smaller than a segment header (${HEADER_BYTES})`, { target })
+    throw new ShmError(
+      'ECORRUPT',
+      `${target} is not a shmkit segment: ${mappedBytes} bytes is smaller than a segment header (${HEADER_BYTES})`,
+      { target },
+    )
   }
   if (word(SegmentHeader.MAGIC) !== SEGMENT_MAGIC) {
     throw new ShmError('ECORRUPT', `${target} is not a shmkit segment: bad magic 0x${word(SegmentHeader.MAGIC).toString(16)}`, { target })
@@ -143,7 +147,13 @@ export function indexHeaderProblem(u32: Uint32Array, allocatorStart: number, siz
   const slots = u32[SegmentHeader.TABLE_CAPACITY >> 2] ?? 0
   const objects = (u32[SegmentHeader.NUM_NAMED >> 2] ?? 0) + (u32[SegmentHeader.NUM_UNIQUE >> 2] ?? 0)
   if (table === 0) return slots === 0 && objects === 0 ? undefined : `name table offset 0 with ${slots} slots and ${objects} objects`
-  if ((table & 7) !== 0 || table < allocatorStart || slots === 0 || (slots & (slots - 1)) !== 0 || table + slots * TABLE_SLOT_BYTES > size) {
+  if (
+    (table & 7) !== 0 ||
+    table < allocatorStart ||
+    slots === 0 ||
+    (slots & (slots - 1)) !== 0 ||
+    table + slots * TABLE_SLOT_BYTES > size
+  ) {
     return `name table (offset ${table}, ${slots} slots) out of range`
   }
   if (objects > slots) return `${objects} objects in a name table of ${slots} slots`
@@ -153,11 +163,18 @@ export function indexHeaderProblem(u32: Uint32Array, allocatorStart: number, siz
 /** The header's index words, checked before an operation uses them: ECORRUPT if they cannot be right. */
 export function checkIndexHeader(u32: Uint32Array, allocatorStart: number, size: number, target: string): void {
   const problem = indexHeaderProblem(u32, allocatorStart, size)
-  if (problem !== undefined) throw new ShmError('ECORRUPT', `${target} has a corrupt header: ${problem}`, { target, details: { problems: [problem] } })
+  if (problem !== undefined)
+    throw new ShmError('ECORRUPT', `${target} has a corrupt header: ${problem}`, { target, details: { problems: [problem] } })
 }
 
 /** Writes a fresh header. The caller holds the INITIALIZING state. */
-export function writeHeader(u32: Uint32Array, size: number, allocatorOffset: number, creatorPid: number, hashSeed: Uint32Array = randomSeed()): void {
+export function writeHeader(
+  u32: Uint32Array,
+  size: number,
+  allocatorOffset: number,
+  creatorPid: number,
+  hashSeed: Uint32Array = randomSeed(),
+): void {
   const set = (field: number, value: number): void => {
     u32[field >> 2] = value
   }

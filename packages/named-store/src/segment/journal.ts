@@ -58,7 +58,7 @@ export class UndoJournal {
   begin(): void {
     const u32 = this.u32
     u32[COUNT] = 0
-    const sequence = (((u32[SEQUENCE] ?? 0) + 1) & SEQUENCE_MASK) || 1
+    const sequence = ((u32[SEQUENCE] ?? 0) + 1) & SEQUENCE_MASK || 1
     u32[SEQUENCE] = sequence
     this.tag = sequence * 256
     this.active = true
@@ -112,7 +112,10 @@ export class UndoJournal {
     const u32 = this.u32
     const count = u32[COUNT] ?? 0
     if ((offset & 3) !== 0 || count >= this.capacity) {
-      throw new ShmError('ENOMEM', `operation on ${this.target} needs more than ${this.capacity} journal entries`, { target: this.target, hint: 'this is a shmkit bug' })
+      throw new ShmError('ENOMEM', `operation on ${this.target} needs more than ${this.capacity} journal entries`, {
+        target: this.target,
+        hint: 'this is a shmkit bug',
+      })
     }
     const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
     u32[entry] = offset

@@ -85,7 +85,10 @@ export class SegmentLock {
   }
 
   /** What the lock word says: free, or held by the handle with token `owner`. */
-  static describe(i32: Int32Array, liveness: OwnerLiveness | undefined): { held: false } | { held: true; owner: number; state: OwnerState } {
+  static describe(
+    i32: Int32Array,
+    liveness: OwnerLiveness | undefined,
+  ): { held: false } | { held: true; owner: number; state: OwnerState } {
     const observed = Atomics.load(i32, LOCK)
     if (observed === 0) return { held: false }
     return { held: true, owner: observed >>> 0, state: liveness?.stateOf(observed >>> 0) ?? (isOwnerToken(observed) ? 'unknown' : 'dead') }
@@ -127,10 +130,14 @@ export class SegmentLock {
         }
       }
       if (timeoutMs !== undefined && now - started > timeoutMs) {
-        throw new ShmError('ETIMEDOUT', `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by ${this.liveness.method === 'pid' ? 'pid' : 'owner'} ${observed >>> 0}`, {
-          target: this.target,
-          details: { owner: observed >>> 0 },
-        })
+        throw new ShmError(
+          'ETIMEDOUT',
+          `timed out after ${timeoutMs} ms waiting for the lock of ${this.target}, held by ${this.liveness.method === 'pid' ? 'pid' : 'owner'} ${observed >>> 0}`,
+          {
+            target: this.target,
+            details: { owner: observed >>> 0 },
+          },
+        )
       }
       Atomics.add(i32, WAITERS, 1)
       try {
@@ -142,10 +149,14 @@ export class SegmentLock {
   }
 
   private selfDeadlock(owner: number): ShmError {
-    return new ShmError('EDEADLK', `the lock of ${this.target} is held by another handle opened in this same thread (owner ${owner}): waiting for it would never end`, {
-      target: this.target,
-      details: { owner },
-      hint: 'use the handle that holds the lock (the one whose withLock is running), or do this after its withLock returns',
-    })
+    return new ShmError(
+      'EDEADLK',
+      `the lock of ${this.target} is held by another handle opened in this same thread (owner ${owner}): waiting for it would never end`,
+      {
+        target: this.target,
+        details: { owner },
+        hint: 'use the handle that holds the lock (the one whose withLock is running), or do this after its withLock returns',
+      },
+    )
   }
 }

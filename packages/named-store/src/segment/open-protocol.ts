@@ -41,10 +41,14 @@ export function awaitInitialized(i32: Int32Array, u32: Uint32Array, mappedBytes:
     return
   }
   if (!ready && isTransient(state)) {
-    throw new ShmError('ECORRUPT', `${target} was never finished: still ${state === SegmentState.INITIALIZING ? 'initializing' : 'uninitialized'} after ${timeoutMs} ms (did its creator die?)`, {
-      target,
-      hint: 'remove it and create it again',
-    })
+    throw new ShmError(
+      'ECORRUPT',
+      `${target} was never finished: still ${state === SegmentState.INITIALIZING ? 'initializing' : 'uninitialized'} after ${timeoutMs} ms (did its creator die?)`,
+      {
+        target,
+        hint: 'remove it and create it again',
+      },
+    )
   }
   if (state === SegmentState.CORRUPTED) throw new ShmError('ECORRUPT', `${target} was marked corrupted`, { target })
   throw new ShmError('ECORRUPT', `${target} is not a shmkit segment (state word 0x${(state >>> 0).toString(16)})`, { target })

@@ -45,7 +45,7 @@ export function claimOwner(source: OwnerSource, i32: Int32Array): { claim: Owner
   const candidates = source.readOnly
     ? (): number => HALF + randomInt(HALF - 1)
     : (): number => ((Atomics.add(i32, NEXT, 1) >>> 0) % (HALF - 1)) + 1
-  const stale = (token: number): boolean => (Atomics.load(i32, LOCK) >>> 0) === token
+  const stale = (token: number): boolean => Atomics.load(i32, LOCK) >>> 0 === token
   if (source.fd === undefined && source.threadLocal && source.buffer instanceof ArrayBuffer) {
     return { claim: LocalLiveness.claim(source.buffer, candidates, source.target), startTag: 0 }
   }
@@ -57,9 +57,9 @@ export function claimOwner(source: OwnerSource, i32: Int32Array): { claim: Owner
   }
   const pid = new PidLiveness({
     ownerStartOf: (token) => {
-      if ((Atomics.load(i32, LOCK) >>> 0) !== token) return 0
+      if (Atomics.load(i32, LOCK) >>> 0 !== token) return 0
       const start = i32[OWNER_START] ?? 0
-      return (Atomics.load(i32, LOCK) >>> 0) === token ? start : 0
+      return Atomics.load(i32, LOCK) >>> 0 === token ? start : 0
     },
     ownerThread: () => i32[OWNER_THREAD] ?? 0,
   })

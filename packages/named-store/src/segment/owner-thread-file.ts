@@ -50,7 +50,10 @@ export function sharedBufferOwnerFile(i32: Int32Array): number | undefined {
 function recordedHere(i32: Int32Array, fd: number): boolean {
   try {
     const ino = fstatSync(fd, { bigint: true }).ino
-    return Number(ino & 0xffffffffn) === Atomics.load(i32, INO_LO) >>> 0 && Number((ino >> 32n) & 0xffffffffn) === Atomics.load(i32, INO_HI) >>> 0
+    return (
+      Number(ino & 0xffffffffn) === Atomics.load(i32, INO_LO) >>> 0 &&
+      Number((ino >> 32n) & 0xffffffffn) === Atomics.load(i32, INO_HI) >>> 0
+    )
   } catch {
     return false
   }

@@ -88,6 +88,7 @@ export class EventWaiter implements LockWaiter {
  */
 export function regionWaiter(region: MappedRegion, target?: string): LockWaiter & { close?(): void } {
   if (futexSupported) return new FutexWaiter(region)
-  if (selectBackend() === 'windows' && target !== undefined) return new EventWaiter(new Int32Array(region.buffer, 0, Math.floor(Math.min(region.size, 4096) / 4)), target)
+  if (selectBackend() === 'windows' && target !== undefined)
+    return new EventWaiter(new Int32Array(region.buffer, 0, Math.floor(Math.min(region.size, 4096) / 4)), target)
   return new SleepWaiter()
 }

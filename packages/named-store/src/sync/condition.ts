@@ -125,11 +125,23 @@ export class Condition {
   /** Checks the mutex, reads the sequence, counts itself in and unlocks: the sequence read comes before the unlock. */
   private enter(mutex: Mutex): number {
     checkWrite(this.mem)
-    if (!(mutex instanceof Mutex)) throw new ShmError('EINVAL', 'invalid mutex: expected a t.mutex or t.recursiveMutex view', { target: this.mem.target, issues: [{ path: ['mutex'], message: 'expected a mutex view' }] })
+    if (!(mutex instanceof Mutex))
+      throw new ShmError('EINVAL', 'invalid mutex: expected a t.mutex or t.recursiveMutex view', {
+        target: this.mem.target,
+        issues: [{ path: ['mutex'], message: 'expected a mutex view' }],
+      })
     if (mutex.mem !== this.mem && mutex.mem.buffer !== this.mem.buffer) {
-      throw new ShmError('EINVAL', 'invalid mutex: it must live in the same segment handle as the condition', { target: this.mem.target, issues: [{ path: ['mutex'], message: 'a mutex of another segment' }] })
+      throw new ShmError('EINVAL', 'invalid mutex: it must live in the same segment handle as the condition', {
+        target: this.mem.target,
+        issues: [{ path: ['mutex'], message: 'a mutex of another segment' }],
+      })
     }
-    if (!mutex.heldByMe) throw new ShmError('EPERM', `cannot wait on the condition at offset ${this.offset} of ${this.mem.target}: the mutex is not held by this thread`, { target: this.mem.target })
+    if (!mutex.heldByMe)
+      throw new ShmError(
+        'EPERM',
+        `cannot wait on the condition at offset ${this.offset} of ${this.mem.target}: the mutex is not held by this thread`,
+        { target: this.mem.target },
+      )
     const sequence = Atomics.load(this.mem.i32, this.index + SEQUENCE)
     Atomics.add(this.mem.i32, this.index + WAITERS, 1)
     try {
@@ -142,7 +154,11 @@ export class Condition {
   }
 
   private wouldNeverEnd(): ShmError {
-    return new ShmError('EDEADLK', `a wait without a timeout on the condition at offset ${this.offset} of ${this.mem.target} would never end: only this thread can use its memory`, { target: this.mem.target })
+    return new ShmError(
+      'EDEADLK',
+      `a wait without a timeout on the condition at offset ${this.offset} of ${this.mem.target} would never end: only this thread can use its memory`,
+      { target: this.mem.target },
+    )
   }
 }
 

@@ -3,7 +3,15 @@ import { ShmError } from '@shmkit/errors'
 import type { OwnerLiveness } from '../segment/owner.js'
 import { checkWrite, closedError, type SegmentMemory } from '../types/memory.js'
 import { livenessOf } from './fallback-liveness.js'
-import { deadlineOf, parseAsyncWaitOptions, parseWaitOptions, RECHECK_MS, timedOut, type AsyncWaitOptions, type WaitOptions } from './options.js'
+import {
+  deadlineOf,
+  parseAsyncWaitOptions,
+  parseWaitOptions,
+  RECHECK_MS,
+  timedOut,
+  type AsyncWaitOptions,
+  type WaitOptions,
+} from './options.js'
 import { SyncType } from './sync-type.js'
 import { LocalWords, type WordWaiter } from './word-waiter.js'
 
@@ -60,7 +68,12 @@ function snapshot(mem: SegmentMemory, offset: number): MutexSnapshot {
   const i = offset >> 2
   const state = Atomics.load(mem.i32, i + STATE)
   const consistency = Atomics.load(mem.i32, i + CONSISTENCY)
-  return { locked: state !== 0, owner: state & TOKEN_MASK, consistent: consistency === CONSISTENT, recoverable: consistency !== NOT_RECOVERABLE }
+  return {
+    locked: state !== 0,
+    owner: state & TOKEN_MASK,
+    consistent: consistency === CONSISTENT,
+    recoverable: consistency !== NOT_RECOVERABLE,
+  }
 }
 
 /**
@@ -108,7 +121,8 @@ export class Mutex {
     const again = this.relock(token, deadline === Infinity)
     if (again !== undefined) return again
     for (let spin = 0; spin < SPINS; spin++) {
-      if (Atomics.load(i32, this.index + STATE) === 0 && Atomics.compareExchange(i32, this.index + STATE, 0, token) === 0) return this.acquired(false)
+      if (Atomics.load(i32, this.index + STATE) === 0 && Atomics.compareExchange(i32, this.index + STATE, 0, token) === 0)
+        return this.acquired(false)
     }
     let checkAfter = performance.now() + FIRST_CHECK_MS
     for (;;) {
@@ -119,7 +133,8 @@ export class Mutex {
       if (observed === 0) continue
       const now = performance.now()
       if (now >= deadline) throw this.timeout(parsed.timeoutMs, observed)
-      if ((observed & WAITERS) === 0 && Atomics.compareExchange(i32, this.index + STATE, observed, observed | WAITERS) !== observed) continue
+      if ((observed & WAITERS) === 0 && Atomics.compareExchange(i32, this.index + STATE, observed, observed | WAITERS) !== observed)
+        continue
       this.words.wait(this.offset, observed | WAITERS, Math.max(0, Math.min(deadline, checkAfter) - now))
     }
   }
@@ -145,7 +160,8 @@ export class Mutex {
       if (observed === 0) continue
       const now = performance.now()
       if (now >= deadline) throw this.timeout(parsed.timeoutMs, observed)
-      if ((observed & WAITERS) === 0 && Atomics.compareExchange(i32, this.index + STATE, observed, observed | WAITERS) !== observed) continue
+      if ((observed & WAITERS) === 0 && Atomics.compareExchange(i32, this.index + STATE, observed, observed | WAITERS) !== observed)
+        continue
       const waitOptions: { timeoutMs: number; signal?: AbortSignal } = { timeoutMs: Math.max(0, Math.min(deadline, checkAfter) - now) }
       if (parsed.signal !== undefined) waitOptions.signal = parsed.signal
       await this.words.waitAsync(this.offset, observed | WAITERS, waitOptions)
@@ -186,7 +202,9 @@ export class Mutex {
   /** @internal Releases for a condition wait: the consistency state stays as it is. */
   releaseForWait(): void {
     if (this.recursive && (this.mem.i32[this.index + DEPTH] ?? 0) > 0) {
-      throw new ShmError('EINVAL', `cannot wait on a condition with ${this.describeSelf()} locked more than once`, { target: this.mem.target })
+      throw new ShmError('EINVAL', `cannot wait on a condition with ${this.describeSelf()} locked more than once`, {
+        target: this.mem.target,
+      })
     }
     this.release(false)
   }
@@ -249,14 +267,20 @@ export class Mutex {
     const observed = Atomics.load(this.mem.i32, this.index + STATE)
     if (this.isMine(observed, token)) {
       if (this.recursive) return this.deeper()
-      throw new ShmError('EDEADLK', `${this.describeSelf()} is already held by this thread: locking it again would wait forever`, { target: this.mem.target })
+      throw new ShmError('EDEADLK', `${this.describeSelf()} is already held by this thread: locking it again would wait forever`, {
+        target: this.mem.target,
+      })
     }
     if (!forever) return undefined
     if (observed !== 0 && this.liveness.isHeldHere(observed & TOKEN_MASK)) {
-      throw new ShmError('EDEADLK', `${this.describeSelf()} is held by another handle of this thread: waiting would never end`, { target: this.mem.target })
+      throw new ShmError('EDEADLK', `${this.describeSelf()} is held by another handle of this thread: waiting would never end`, {
+        target: this.mem.target,
+      })
     }
     if (observed !== 0 && this.words.kind === 'local') {
-      throw new ShmError('EDEADLK', `${this.describeSelf()} is held, and only this thread can use its memory: waiting would never end`, { target: this.mem.target })
+      throw new ShmError('EDEADLK', `${this.describeSelf()} is held, and only this thread can use its memory: waiting would never end`, {
+        target: this.mem.target,
+      })
     }
     return undefined
   }
@@ -313,7 +337,9 @@ export class Mutex {
   }
 
   private timeout(timeoutMs: number | undefined, observed: number): ShmError {
-    return timedOut(`the ${this.describeSelf()}, held by owner ${observed & TOKEN_MASK}`, timeoutMs, this.mem.target, { owner: observed & TOKEN_MASK })
+    return timedOut(`the ${this.describeSelf()}, held by owner ${observed & TOKEN_MASK}`, timeoutMs, this.mem.target, {
+      owner: observed & TOKEN_MASK,
+    })
   }
 
   private notOwner(what: string): ShmError {
@@ -362,4 +388,9 @@ export class MutexGuard implements Disposable {
 /** `t.mutex`: a robust process-shared mutex (16 bytes). */
 export const mutexType = new SyncType<Mutex>('mutex', MUTEX_BYTES, (mem, offset) => new Mutex(mem, offset), snapshot)
 /** `t.recursiveMutex`: the same, lockable again by its owner (unlock as many times). */
-export const recursiveMutexType = new SyncType<Mutex>('recursive_mutex', MUTEX_BYTES, (mem, offset) => new Mutex(mem, offset, true), snapshot)
+export const recursiveMutexType = new SyncType<Mutex>(
+  'recursive_mutex',
+  MUTEX_BYTES,
+  (mem, offset) => new Mutex(mem, offset, true),
+  snapshot,
+)

@@ -45,16 +45,28 @@ export class Semaphore {
   post(n = 1): void {
     checkWrite(this.mem)
     if (!Number.isSafeInteger(n) || n < 1 || n > MAX_SEMAPHORE_COUNT) {
-      throw new ShmError('EINVAL', `invalid n: expected an integer from 1 to ${MAX_SEMAPHORE_COUNT}, got ${String(n)}`, { target: this.mem.target, issues: [{ path: ['n'], message: `an integer from 1 to ${MAX_SEMAPHORE_COUNT}` }] })
+      throw new ShmError('EINVAL', `invalid n: expected an integer from 1 to ${MAX_SEMAPHORE_COUNT}, got ${String(n)}`, {
+        target: this.mem.target,
+        issues: [{ path: ['n'], message: `an integer from 1 to ${MAX_SEMAPHORE_COUNT}` }],
+      })
     }
     const i32 = this.mem.i32
     for (let bounded = 0; ; bounded++) {
       const count = Atomics.load(i32, this.index + COUNT)
       if (count > MAX_SEMAPHORE_COUNT - n || count < 0) {
-        throw new ShmError('EINVAL', `cannot post ${n} to the semaphore at offset ${this.offset} of ${this.mem.target}: its count ${count} would pass ${MAX_SEMAPHORE_COUNT}`, { target: this.mem.target })
+        throw new ShmError(
+          'EINVAL',
+          `cannot post ${n} to the semaphore at offset ${this.offset} of ${this.mem.target}: its count ${count} would pass ${MAX_SEMAPHORE_COUNT}`,
+          { target: this.mem.target },
+        )
       }
       if (Atomics.compareExchange(i32, this.index + COUNT, count, count + n) === count) break
-      if (bounded > 1_000_000) throw new ShmError('ETIMEDOUT', `the semaphore at offset ${this.offset} of ${this.mem.target} changed a million times during one post`, { target: this.mem.target })
+      if (bounded > 1_000_000)
+        throw new ShmError(
+          'ETIMEDOUT',
+          `the semaphore at offset ${this.offset} of ${this.mem.target} changed a million times during one post`,
+          { target: this.mem.target },
+        )
     }
     if (Atomics.load(i32, this.index + WAITERS) > 0) this.words.wake(this.offset, n)
   }
@@ -72,7 +84,11 @@ export class Semaphore {
     if (this.take()) return true
     const deadline = deadlineOf(parsed)
     if (this.words.kind === 'local' && deadline === Infinity) {
-      throw new ShmError('EDEADLK', `a wait without a timeout on the semaphore at offset ${this.offset} of ${this.mem.target} would never end: its count is 0 and only this thread can use its memory`, { target: this.mem.target })
+      throw new ShmError(
+        'EDEADLK',
+        `a wait without a timeout on the semaphore at offset ${this.offset} of ${this.mem.target} would never end: its count is 0 and only this thread can use its memory`,
+        { target: this.mem.target },
+      )
     }
     const i32 = this.mem.i32
     Atomics.add(i32, this.index + WAITERS, 1)
@@ -132,9 +148,18 @@ function snapshot(mem: SegmentMemory, offset: number): { value: number; waiters:
 }
 
 /** `t.semaphore`: a process-shared counting semaphore (8 bytes); `init` is its initial count (default 0). */
-export const semaphoreType = new SyncType<Semaphore, number>('semaphore', SEMAPHORE_BYTES, (mem, offset) => new Semaphore(mem, offset), (mem, offset) => snapshot(mem, offset).value, {
-  check: (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_SEMAPHORE_COUNT ? undefined : `an initial count from 0 to ${MAX_SEMAPHORE_COUNT}`),
-  store: (mem, offset, value) => {
-    mem.i32[offset >> 2] = value as number
+export const semaphoreType = new SyncType<Semaphore, number>(
+  'semaphore',
+  SEMAPHORE_BYTES,
+  (mem, offset) => new Semaphore(mem, offset),
+  (mem, offset) => snapshot(mem, offset).value,
+  {
+    check: (value) =>
+      typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_SEMAPHORE_COUNT
+        ? undefined
+        : `an initial count from 0 to ${MAX_SEMAPHORE_COUNT}`,
+    store: (mem, offset, value) => {
+      mem.i32[offset >> 2] = value as number
+    },
   },
-})
+)

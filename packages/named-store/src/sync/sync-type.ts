@@ -20,7 +20,9 @@ export class SyncType<V, I = undefined> implements Type<V, I> {
     /** A snapshot for toJSON and `read`: what a tool may show. */
     private readonly snapshot: (mem: SegmentMemory, offset: number) => unknown,
     /** The init value it takes (semaphore: its count); undefined only, by default. */
-    private readonly init: { check(value: unknown): string | undefined; store(mem: SegmentMemory, offset: number, value: unknown): void } | undefined = undefined,
+    private readonly init:
+      | { check(value: unknown): string | undefined; store(mem: SegmentMemory, offset: number, value: unknown): void }
+      | undefined = undefined,
   ) {
     const fp = fingerprint(name)
     this.fingerprintLo = fp.lo

@@ -1,5 +1,14 @@
 import { ShmError } from '@shmkit/errors'
-import { abortError, futexSupported, futexWait, futexWaitAsync, futexWake, type AsyncWaitOptions, type AsyncWaitResult, type MappedRegion } from '@shmkit/ffi-shm'
+import {
+  abortError,
+  futexSupported,
+  futexWait,
+  futexWaitAsync,
+  futexWake,
+  type AsyncWaitOptions,
+  type AsyncWaitResult,
+  type MappedRegion,
+} from '@shmkit/ffi-shm'
 
 /** How a synchronous wait on a word ended. */
 export type WaitResult = 'woken' | 'timeout' | 'mismatch'
@@ -23,9 +32,16 @@ export interface WordWaiter {
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
 
 /** Atomics.waitAsync (ES2024; Node 16+), typed here: the workspace's lib is older. */
-const atomicsWaitAsync = (Atomics as unknown as {
-  waitAsync(i32: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> }
-}).waitAsync
+const atomicsWaitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      i32: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> }
+  }
+).waitAsync
 
 function sleep(ms: number): void {
   if (ms > 0) Atomics.wait(sleeper, 0, 0, ms)
@@ -105,7 +121,8 @@ export class LocalWords implements WordWaiter {
   readonly kind = 'local'
   private readonly waiters = new Map<number, Set<() => void>>()
   wait(_byteOffset: number, _expected: number, timeoutMs: number): WaitResult {
-    if (!Number.isFinite(timeoutMs)) throw new ShmError('EDEADLK', 'a wait without a timeout on memory only this thread can change would never end', {})
+    if (!Number.isFinite(timeoutMs))
+      throw new ShmError('EDEADLK', 'a wait without a timeout on memory only this thread can change would never end', {})
     sleep(timeoutMs)
     return 'timeout'
   }

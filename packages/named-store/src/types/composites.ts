@@ -43,7 +43,14 @@ abstract class BaseType<V, I> implements Type<V, I> {
 
 /** Which types a struct field or array element exposes as a plain value (not a nested view). */
 function isValueKind(type: Type): boolean {
-  return type.kind !== 'struct' && type.kind !== 'array' && type.kind !== 'bytes' && type.kind !== 'vector' && type.kind !== 'map' && type.kind !== 'sync'
+  return (
+    type.kind !== 'struct' &&
+    type.kind !== 'array' &&
+    type.kind !== 'bytes' &&
+    type.kind !== 'vector' &&
+    type.kind !== 'map' &&
+    type.kind !== 'sync'
+  )
 }
 
 /** Frees what the heap-owning parts at `offsets` keep out of line, in one operation (a replacing store). */
@@ -65,7 +72,8 @@ export class StringType extends BaseType<ScalarView<string>, string> {
     super('string', `string(${maxBytes})`, Math.ceil((4 + maxBytes) / 4) * 4, 4)
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
-    if (typeof value !== 'string') return [{ path, message: `expected a string of at most ${this.maxBytes} UTF-8 bytes, got ${describe(value)}` }]
+    if (typeof value !== 'string')
+      return [{ path, message: `expected a string of at most ${this.maxBytes} UTF-8 bytes, got ${describe(value)}` }]
     // Every UTF-16 unit is at most 3 UTF-8 bytes: short strings skip the count.
     if (value.length * 3 <= this.maxBytes) return NO_ISSUES
     const bytes = Buffer.byteLength(value)
@@ -132,7 +140,8 @@ export class BytesType extends BaseType<BytesView, Uint8Array> {
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const n = value instanceof Uint8Array || value instanceof ArrayBuffer ? value.byteLength : Array.isArray(value) ? value.length : -1
-    if (n < 0) return [{ path, message: `expected a Uint8Array, ArrayBuffer or number[] of at most ${this.length} bytes, got ${describe(value)}` }]
+    if (n < 0)
+      return [{ path, message: `expected a Uint8Array, ArrayBuffer or number[] of at most ${this.length} bytes, got ${describe(value)}` }]
     if (n > this.length) return [{ path, message: `expected at most ${this.length} bytes, got ${n}` }]
     if (Array.isArray(value)) {
       const bad = value.findIndex((b) => typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255)
@@ -145,7 +154,8 @@ export class BytesType extends BaseType<BytesView, Uint8Array> {
       this.zero(mem, offset)
       return
     }
-    const bytes = value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value as number[])
+    const bytes =
+      value instanceof Uint8Array ? value : value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value as number[])
     mem.u8.set(bytes, offset)
     mem.u8.fill(0, offset + bytes.length, offset + this.length)
   }
@@ -196,7 +206,9 @@ export class PtrType<T extends Type> extends BaseType<ScalarView<number>, number
   }
   validate(value: unknown, path: Path): ShmErrorIssue[] {
     const offset = offsetOf(value)
-    return offset === undefined ? [{ path, message: `expected an offset (an integer from 0 to ${2 ** 32 - 1}) or a view, got ${describe(value)}` }] : NO_ISSUES
+    return offset === undefined
+      ? [{ path, message: `expected an offset (an integer from 0 to ${2 ** 32 - 1}) or a view, got ${describe(value)}` }]
+      : NO_ISSUES
   }
   store(mem: SegmentMemory, offset: number, value: unknown): void {
     mem.u32[offset >>> 2] = offsetOf(value) ?? 0
@@ -237,7 +249,9 @@ class PtrView implements ScalarView<number> {
 // ---- array(elem, n) ----------------------------------------------------------
 
 /** What `get(i)` gives: a value for scalars, strings and pointers; a view for structs, arrays and bytes. */
-export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'sync' } ? ViewOf<T> : ValueOf<T>
+export type ElementOf<T extends Type> = T extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'sync' }
+  ? ViewOf<T>
+  : ValueOf<T>
 
 /** The view of a `t.array(elem, n)` object: `length`, `get`, `set`, iteration, and for numeric elements a zero-copy `typed` array. */
 export interface ArrayView<T extends Type> extends Iterable<ElementOf<T>> {
@@ -304,7 +318,10 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
     this.ownsHeap = element.ownsHeap === true
     this.View = makeArrayView(this)
   }
-  private readonly View: new (mem: SegmentMemory, offset: number) => ArrayView<T>
+  private readonly View: new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => ArrayView<T>
   /** True when the elements keep data out of line (`t.str()`...). */
   readonly ownsHeap: boolean
   /** Frees what the elements keep out of line (only when they own heap data). */
@@ -352,7 +369,8 @@ export class ArrayType<T extends Type> extends BaseType<ArrayView<T>, ValueOf<T>
       // elements costs a few copies, not 2^28 stores (or a JS array of them).
       element.store(mem, offset, value)
       const end = offset + this.size
-      for (let filled = size; offset + filled < end; filled *= 2) mem.u8.copyWithin(offset + filled, offset, Math.min(offset + filled, end - filled))
+      for (let filled = size; offset + filled < end; filled *= 2)
+        mem.u8.copyWithin(offset + filled, offset, Math.min(offset + filled, end - filled))
       return
     }
     let i = 0
@@ -425,7 +443,8 @@ function makeArrayView<T extends Type>(type: ArrayType<T>): new (mem: SegmentMem
       const mem = this.mem
       if (mem.closed) throw closedError(mem)
       const make = typedArrayOf[element.name]
-      if (make === undefined) throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
+      if (make === undefined)
+        throw new ShmError('EINVAL', `.typed needs a numeric element type (int8 ... float64), not ${element.name}`, { target: mem.target })
       const typed = make(mem.buffer, this.offset, length) as TypedArrayOf<T>
       // A read-only handle's mapping is private copy-on-write: a write through
       // a live array would land in a page of its own, and that page would stop
@@ -464,7 +483,15 @@ export type Fields = Record<string, Type>
 export type StructValue<F extends Fields> = { [K in keyof F]?: ValueOf<F[K]> }
 /** The view of a struct object: one property per field, reading and writing the shared bytes. */
 export type StructView<F extends Fields> = {
-  -readonly [K in keyof F]: F[K] extends { kind: 'struct' } | { kind: 'array' } | { kind: 'bytes' } | { kind: 'vector' } | { kind: 'map' } | { kind: 'sync' } ? ViewOf<F[K]> : ValueOf<F[K]>
+  -readonly [K in keyof F]: F[K] extends
+    | { kind: 'struct' }
+    | { kind: 'array' }
+    | { kind: 'bytes' }
+    | { kind: 'vector' }
+    | { kind: 'map' }
+    | { kind: 'sync' }
+    ? ViewOf<F[K]>
+    : ValueOf<F[K]>
 } & {
   /** Where the struct starts in its segment. */
   readonly offset: number
@@ -489,7 +516,10 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
   declare readonly kind: 'struct'
   readonly fields: readonly StructField[]
   private readonly fieldNames: ReadonlySet<string>
-  private readonly View: new (mem: SegmentMemory, offset: number) => StructView<F>
+  private readonly View: new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => StructView<F>
   /** Fields that keep data out of line (`t.str()`...): freed when the struct is replaced or destroyed. */
   private readonly heapFields: readonly StructField[]
   readonly ownsHeap: boolean
@@ -499,7 +529,8 @@ export class StructType<F extends Fields> extends BaseType<StructView<F>, Struct
   }
 
   constructor(fields: F) {
-    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw invalidArgument('fields', fields, 'an object of field name to type')
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields))
+      throw invalidArgument('fields', fields, 'an object of field name to type')
     const laid: StructField[] = []
     let size = 0
     let align = 1
@@ -582,7 +613,10 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
       const out: Record<string, unknown> = {}
       for (const f of fields) {
         // A container's own toJSON knows its shape (a map of string keys is an object).
-        out[f.name] = f.type.kind === 'map' || f.type.kind === 'vector' ? (f.type.view(this.mem, this.offset + f.offset) as { toJSON(): unknown }).toJSON() : jsonValue(f.type.read(this.mem, this.offset + f.offset))
+        out[f.name] =
+          f.type.kind === 'map' || f.type.kind === 'vector'
+            ? (f.type.view(this.mem, this.offset + f.offset) as { toJSON(): unknown }).toJSON()
+            : jsonValue(f.type.read(this.mem, this.offset + f.offset))
       }
       return out
     }
@@ -617,7 +651,10 @@ function makeStructView<F extends Fields>(fields: readonly StructField[]): new (
       },
     })
   }
-  return View as unknown as new (mem: SegmentMemory, offset: number) => StructView<F>
+  return View as unknown as new (
+    mem: SegmentMemory,
+    offset: number,
+  ) => StructView<F>
 }
 
 /** A number/bigint/boolean field: the type's own read, check and write, called straight from the accessor. */
@@ -639,4 +676,3 @@ function defineScalarField(prototype: object, name: string, type: ScalarType<unk
     },
   })
 }
-

@@ -38,7 +38,10 @@ export interface SegmentMemory {
 }
 
 /** Typed views over a segment's bytes, shared by every type and view of the segment. */
-export function createSegmentMemory(buffer: ArrayBuffer | SharedArrayBuffer, options: { readOnly: boolean; target: string }): SegmentMemory {
+export function createSegmentMemory(
+  buffer: ArrayBuffer | SharedArrayBuffer,
+  options: { readOnly: boolean; target: string },
+): SegmentMemory {
   if (options === null || typeof options !== 'object' || typeof options.readOnly !== 'boolean' || typeof options.target !== 'string') {
     throw invalidArgument('options', options, '{ readOnly: boolean, target: string }')
   }

@@ -66,15 +66,26 @@ export class ScalarType<V, I, N extends string = string> implements Type<V, I> {
   }
 }
 
-function intType<N extends string>(name: N, key: NumberArrayKey, size: number, min: number, max: number): ScalarType<IntegerView<number>, number, N> {
+function intType<N extends string>(
+  name: N,
+  key: NumberArrayKey,
+  size: number,
+  min: number,
+  max: number,
+): ScalarType<IntegerView<number>, number, N> {
   const shift = Math.log2(size)
   const expected = `an integer from ${min} to ${max}`
-  const check = (v: unknown): string | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : expected)
+  const check = (v: unknown): string | undefined =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : expected
   const fail = (v: unknown, what: string): never => {
-    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, { issues: [{ path: [what], message: expected }] })
+    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, {
+      issues: [{ path: [what], message: expected }],
+    })
   }
   const failAdd = (v: unknown): never => {
-    throw new ShmError('EINVAL', `invalid n: expected a safe integer (added modulo 2^${size * 8}), got ${describe(v)}`, { issues: [{ path: ['n'], message: 'expected a safe integer' }] })
+    throw new ShmError('EINVAL', `invalid n: expected a safe integer (added modulo 2^${size * 8}), got ${describe(v)}`, {
+      issues: [{ path: ['n'], message: 'expected a safe integer' }],
+    })
   }
   class IntView implements IntegerView<number> {
     constructor(
@@ -128,7 +139,9 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     return expected
   }
   const fail = (v: unknown, what: string): never => {
-    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, { issues: [{ path: [what], message: expected }] })
+    throw new ShmError('EINVAL', `invalid ${what}: expected ${expected}, got ${describe(v)}`, {
+      issues: [{ path: [what], message: expected }],
+    })
   }
   const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number))
   class BigView implements IntegerView<bigint> {
@@ -149,7 +162,9 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
     add(n: bigint | number): bigint {
       checkWrite(this.mem)
       if (typeof n !== 'bigint' && !(typeof n === 'number' && Number.isSafeInteger(n))) {
-        throw new ShmError('EINVAL', `invalid n: expected a bigint or safe integer (added modulo 2^64), got ${describe(n)}`, { issues: [{ path: ['n'], message: 'expected a bigint or safe integer' }] })
+        throw new ShmError('EINVAL', `invalid n: expected a bigint or safe integer (added modulo 2^64), got ${describe(n)}`, {
+          issues: [{ path: ['n'], message: 'expected a bigint or safe integer' }],
+        })
       }
       return Atomics.add(this.mem[key] as BigInt64Array, this.offset >>> 3, big(n))
     }
@@ -172,7 +187,10 @@ function bigIntType<N extends string>(name: N, key: BigArrayKey, min: bigint, ma
       ;(mem[key] as BigInt64Array)[offset >>> 3] = big(value)
     },
     (mem, offset) => (mem[key] as BigInt64Array)[offset >>> 3] as bigint,
-    BigView as unknown as new (mem: SegmentMemory, offset: number) => IntegerView<bigint>,
+    BigView as unknown as new (
+      mem: SegmentMemory,
+      offset: number,
+    ) => IntegerView<bigint>,
   )
 }
 
@@ -192,7 +210,10 @@ function floatType<N extends string>(name: N, key: 'f32' | 'f64', size: number):
     }
     set value(v: number) {
       checkWrite(this.mem)
-      if (typeof v !== 'number') throw new ShmError('EINVAL', `invalid value: expected a number, got ${describe(v)}`, { issues: [{ path: ['value'], message: expected }] })
+      if (typeof v !== 'number')
+        throw new ShmError('EINVAL', `invalid value: expected a number, got ${describe(v)}`, {
+          issues: [{ path: ['value'], message: expected }],
+        })
       ;(this.mem[key] as Float64Array)[this.offset >>> shift] = v
     }
     toJSON(): number {
@@ -227,7 +248,10 @@ function boolType(): ScalarType<ScalarView<boolean>, boolean, 'bool'> {
     }
     set value(v: boolean) {
       checkWrite(this.mem)
-      if (typeof v !== 'boolean') throw new ShmError('EINVAL', `invalid value: expected a boolean, got ${describe(v)}`, { issues: [{ path: ['value'], message: expected }] })
+      if (typeof v !== 'boolean')
+        throw new ShmError('EINVAL', `invalid value: expected a boolean, got ${describe(v)}`, {
+          issues: [{ path: ['value'], message: expected }],
+        })
       this.mem.u8[this.offset] = v ? 1 : 0
     }
     toJSON(): boolean {

@@ -97,13 +97,16 @@ export function validateInit(type: Type, value: unknown, what = 'init'): void {
 
 /** A count or byte length a type constructor takes: EINVAL naming `what` unless an integer in range. */
 export function checkCount(value: unknown, what: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw invalidArgument(what, value, `an integer from ${min} to ${max}`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw invalidArgument(what, value, `an integer from ${min} to ${max}`)
   return value
 }
 
 /** EINVAL unless an object of `type` fits at `offset`, aligned, inside the buffer. */
 export function assertFits(mem: SegmentMemory, offset: number, type: Type): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || offset % type.align !== 0 || offset + type.size > mem.u8.byteLength) {
-    throw invalidArgument('offset', offset, `a multiple of ${type.align} from 0 to ${mem.u8.byteLength - type.size} for ${type.name}`, { target: mem.target })
+    throw invalidArgument('offset', offset, `a multiple of ${type.align} from 0 to ${mem.u8.byteLength - type.size} for ${type.name}`, {
+      target: mem.target,
+    })
   }
 }

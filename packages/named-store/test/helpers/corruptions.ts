@@ -24,7 +24,7 @@ export const mutations: Mutation[] = [
     const n = 1 + (rand() % 16)
     for (let i = 0; i < n; i++) {
       const at = rand() % u8.length
-      u8[at] = (u8[at] ?? 0) ^ (1 << rand() % 8)
+      u8[at] = (u8[at] ?? 0) ^ (1 << (rand() % 8))
     }
     return `${n} bit flips`
   },

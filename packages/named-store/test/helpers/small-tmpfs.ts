@@ -6,7 +6,9 @@ import { fixture, type ChildResult } from './segments.js'
  * (not root, no unshare, a kernel that refuses), or undefined when it can.
  */
 export function smallTmpfsUnavailable(): string | undefined {
-  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /dev/shm'], { encoding: 'utf8' })
+  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /dev/shm'], {
+    encoding: 'utf8',
+  })
   if (probe.error !== undefined) return `unshare cannot run: ${probe.error.message}`
   if (probe.status !== 0) return `cannot mount a tmpfs in a private mount namespace: ${probe.stderr.trim()}`
   return undefined
@@ -20,9 +22,13 @@ export function smallTmpfsUnavailable(): string | undefined {
 export function runInSmallTmpfs(name: string, size: string, args: string[] = [], timeoutMs = 120_000): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const script = `mount -t tmpfs -o size=${size} tmpfs /dev/shm && exec "$@"`
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', fixture(name), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      'unshare',
+      ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, '--import', 'tsx', fixture(name), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
