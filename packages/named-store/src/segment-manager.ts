@@ -391,7 +391,7 @@ export class SegmentManager {
     this.assertWritable()
     // The hottest mutation: spelled out rather than through mutate(), with no closure per call.
     this.countOperation()
-    if (this.operating) throw this.nestedError()
+    if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     this.operating = true
@@ -426,7 +426,7 @@ export class SegmentManager {
       throw invalidArgument('offset', offset, 'the offset (a number) that allocate returned', { target: this.backing.target })
     }
     this.countOperation()
-    if (this.operating) throw this.nestedError()
+    if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     this.operating = true
@@ -584,7 +584,7 @@ export class SegmentManager {
   withLock<R>(fn: (segment: this) => R): R {
     this.assertWritable()
     this.countOperation()
-    if (this.operating) throw this.nestedError()
+    if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
@@ -603,7 +603,7 @@ export class SegmentManager {
    */
   close(): void {
     if (this.closed) return
-    if (this.operating) throw this.nestedError()
+    if (this.inOperation) throw this.nestedError()
     this.lock?.releaseAll()
     this.closed = true
     this.mem.closed = true
@@ -628,7 +628,7 @@ export class SegmentManager {
   private mutate<R>(fn: () => R, index = false): R {
     this.countOperation()
     // A nested operation would share (and its commit would wipe) this one's journal.
-    if (this.operating) throw this.nestedError()
+    if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
     this.operating = true
@@ -673,6 +673,16 @@ export class SegmentManager {
         },
       )
     }
+  }
+
+  /**
+   * Whether an operation of this handle is under way: one of the manager's, or
+   * a container's (its journal is open while the container's callback runs,
+   * as in map.update's fn). A nested operation would share, and its commit
+   * wipe, that operation's journal.
+   */
+  private get inOperation(): boolean {
+    return this.operating || this.journal.active
   }
 
   private nestedError(): ShmError {

@@ -67,3 +67,28 @@ t.test('an array filled from one value is filled in place', (t) => {
   t.same(s.get(999).toJSON(), { x: 3, y: 0.5 })
   t.end()
 })
+
+t.test("a segment operation from inside a container's callback is EBUSY, and neither is half-applied", (t) => {
+  const seg = new ManagedHeapMemory(1 << 20)
+  const m = seg.construct('m', types.map(types.str(), types.int32))
+  m.set('a', 1)
+  const free = seg.freeMemory
+  t.throws(
+    () =>
+      m.update('a', (old) => {
+        seg.construct('x', types.int32, 5)
+        return (old ?? 0) + 1
+      }),
+    { name: 'ShmError', code: 'EBUSY', message: /inside another operation/ },
+  )
+  t.throws(() => m.getOrSet('b', () => seg.allocate(64)), { name: 'ShmError', code: 'EBUSY' })
+  t.throws(() => m.update('a', () => seg.close() as never), { name: 'ShmError', code: 'EBUSY' })
+  t.equal(m.get('a'), 1, 'the update rolled back')
+  t.equal(m.get('b'), undefined)
+  t.equal(seg.find('x', types.int32), undefined, 'the nested construct never happened')
+  t.equal(seg.freeMemory, free, 'no bytes lost')
+  t.ok(seg.checkSanity())
+  seg.withLock(() => m.update('a', (old) => (old ?? 0) + 1))
+  t.equal(m.get('a'), 2, 'inside withLock a container operation is still fine')
+  t.end()
+})
