@@ -761,7 +761,6 @@ export class SegmentManager {
     }
   }
 
-  /** The allocator's ENOMEM, told which segment is full. */
   /** Under the lock: the allocator's range and the header's size move by `extra` bytes, already reserved. */
   private growLocked(size: number, extra: number): void {
     this.allocator.grow(extra)
@@ -791,6 +790,7 @@ export class SegmentManager {
     return true
   }
 
+  /** The allocator's ENOMEM, told which segment is full. */
   private withTargetError(e: unknown): unknown {
     if (e instanceof ShmError && e.code === 'ENOMEM' && e.target === undefined) {
       return new ShmError('ENOMEM', `${this.backing.target} is full: ${e.message}`, {
