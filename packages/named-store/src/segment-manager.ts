@@ -126,8 +126,6 @@ export class SegmentManager {
   private readonly lock: SegmentLock | undefined
   /** This handle's owner token, given back on close. */
   private readonly owner: OwnerClaim
-  /** True while an operation runs: one called from inside it (a callback into the segment) is refused. */
-  private operating = false
   private readonly table: NameTable
   private readonly records: RecordReader
   private readonly reader: ReadProtocol
@@ -394,7 +392,6 @@ export class SegmentManager {
     if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
-    this.operating = true
     const journal = this.journal
     const i32 = this.mem.i32
     journal.begin()
@@ -410,7 +407,6 @@ export class SegmentManager {
       throw this.withTargetError(e)
     } finally {
       leaveWrite(i32, false)
-      this.operating = false
       lock.release()
     }
   }
@@ -429,7 +425,6 @@ export class SegmentManager {
     if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
-    this.operating = true
     const journal = this.journal
     const i32 = this.mem.i32
     journal.begin()
@@ -447,7 +442,6 @@ export class SegmentManager {
       throw e
     } finally {
       leaveWrite(i32, false)
-      this.operating = false
       lock.release()
     }
   }
@@ -631,7 +625,6 @@ export class SegmentManager {
     if (this.inOperation) throw this.nestedError()
     const lock = this.lock as SegmentLock
     lock.acquire()
-    this.operating = true
     const i32 = this.mem.i32
     const journal = this.journal
     journal.begin()
@@ -647,7 +640,6 @@ export class SegmentManager {
       throw e
     } finally {
       leaveWrite(i32, index)
-      this.operating = false
       lock.release()
     }
   }
@@ -676,13 +668,13 @@ export class SegmentManager {
   }
 
   /**
-   * Whether an operation of this handle is under way: one of the manager's, or
-   * a container's (its journal is open while the container's callback runs,
-   * as in map.update's fn). A nested operation would share, and its commit
-   * wipe, that operation's journal.
+   * Whether an operation of this handle is under way — the manager's own or a
+   * container's (as while map.update's fn runs): its journal is open from
+   * begin() to commit/rollback. A nested operation would share, and its
+   * commit wipe, that journal.
    */
   private get inOperation(): boolean {
-    return this.operating || this.journal.active
+    return this.journal.active
   }
 
   private nestedError(): ShmError {
