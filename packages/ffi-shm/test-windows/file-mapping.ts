@@ -2,19 +2,16 @@
 // descriptor has no HANDLE that koffi can reach).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileMapping, MappedRegion } from '@shmkit/ffi-shm'
-import { collectGarbage, uniqueName } from './helpers.js'
+import { collectGarbage, removeMappedFile, uniqueName } from './helpers.js'
 
 function tempFile(t: { after(fn: () => void): void }, bytes: Uint8Array): string {
   const path = join(tmpdir(), `${uniqueName()}.bin`)
   writeFileSync(path, bytes)
-  t.after(async () => {
-    await collectGarbage() // a view stays mapped until collected, and Windows cannot delete a mapped file
-    rmSync(path, { force: true })
-  })
+  t.after(() => removeMappedFile(path))
   return path
 }
 

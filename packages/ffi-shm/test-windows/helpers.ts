@@ -1,5 +1,6 @@
 // Shared by the Windows tests (node:test, run under Wine by `pnpm test:windows`).
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -47,5 +48,26 @@ export async function collectGarbage(): Promise<void> {
   for (let i = 0; i < 3; i++) {
     gc()
     await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/**
+ * Removes a file that a mapping may still hold. Windows refuses to delete a
+ * mapped file (EPERM) until every view of it is gone: ours go when the
+ * collector frees their ArrayBuffers, a just-exited child's when Wine's server
+ * has finished tearing the process down. Both take a moment, so this collects
+ * and retries for a few seconds before it gives up and throws the last error.
+ */
+export async function removeMappedFile(path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await collectGarbage()
+    try {
+      rmSync(path, { force: true })
+      return
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if ((code !== 'EPERM' && code !== 'EBUSY') || attempt === 20) throw e
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
 }

@@ -3,7 +3,6 @@
 // (native), ManagedMappedFile, ManagedHeapMemory, ManagedExternalBuffer.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -17,7 +16,7 @@ import {
   type SegmentManager,
 } from '@shmkit/named-store'
 import { anonymousSharedMemory, xsiKey } from '@shmkit/ffi-shm'
-import { collectGarbage, uniqueName } from './helpers.js'
+import { collectGarbage, removeMappedFile, uniqueName } from './helpers.js'
 
 const Point = types.struct({ x: types.float64, y: types.float64, label: types.string(16) })
 
@@ -102,10 +101,7 @@ test('ManagedWindowsSharedMemory: gone when every handle and view is', async () 
 
 test('ManagedMappedFile: persists across close, removable once its views are collected', async (t) => {
   const path = join(tmpdir(), `${uniqueName()}.seg`)
-  t.after(async () => {
-    await collectGarbage()
-    rmSync(path, { force: true })
-  })
+  t.after(() => removeMappedFile(path))
   let seg: ManagedMappedFile | undefined = ManagedMappedFile.create(path, 1 << 20)
   exercise(seg)
   seg.construct('persisted', types.float64, 2.5)

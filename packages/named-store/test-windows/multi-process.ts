@@ -2,11 +2,10 @@
 // processes can share on Windows. Wrong answers are counted, not waited for.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManagedMappedFile, ManagedSharedMemory, ManagedWindowsSharedMemory, type SegmentManager, t as types } from '@shmkit/named-store'
-import { collectGarbage, fixture, runNode, uniqueName } from './helpers.js'
+import { fixture, removeMappedFile, runNode, uniqueName } from './helpers.js'
 
 const CHILDREN = 3
 const OPS = Number(process.env.SHMKIT_WINDOWS_OPS ?? 1000)
@@ -30,10 +29,7 @@ function createKind(kind: Kind, t: { after(fn: () => unknown): void }): { seg: S
   })
   if (kind === 'portable') t.after(() => ManagedSharedMemory.remove(name))
   if (kind === 'file') {
-    t.after(async () => {
-      await collectGarbage() // Windows cannot delete a file while a view of it exists
-      rmSync(name, { force: true })
-    })
+    t.after(() => removeMappedFile(name))
   }
   return { seg, name }
 }
