@@ -27,7 +27,7 @@ import { RecordReader, type ObjectInfo } from './index/record-reader.js'
 import { CACHE_SLOTS, FindCache } from './index/find-cache.js'
 import { readSanity, readStats, type InspectionSource, type SegmentStats } from './inspection.js'
 import { SegmentHeapImpl } from './containers/heap.js'
-import { drainOutOfLine, ownsHeapByName, releaseOutOfLine } from './containers/release.js'
+import { drainOutOfLine, releaseOutOfLine } from './containers/release.js'
 import { isSoundType } from './types/sound-type.js'
 import {
   assertFits,
@@ -305,9 +305,18 @@ export class SegmentManager {
   destroy(name: string): boolean {
     this.assertWritable()
     checkLookupName(name)
-    // The drain reads the index before mutate() would check the size: a truncated file must be noticed first.
-    this.countOperation()
-    this.drainBeforeDestroy(name)
+    const hash = hashName(name, RecordKind.NAMED, this.hashKey)
+    const destroyed = this.mutateIndex(() => {
+      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
+      if (slot < 0) return false
+      const record = this.table.recordAt(slot)
+      if (this.records.typeIsContainer(record)) return DRAIN_FIRST
+      this.destroyAt(slot, record, RecordKind.NAMED)
+      return true
+    })
+    if (destroyed !== DRAIN_FIRST) return destroyed
+    // A container is emptied in bounded steps first, so the step that destroys it journals little however big it was.
+    this.drainContainer(name, hash)
     return this.mutateIndex(() => this.destroyLocked(name, RecordKind.NAMED))
   }
 
@@ -353,7 +362,7 @@ export class SegmentManager {
       const record = this.recordOfObject(offset)
       const kind = this.records.kind(record)
       if (kind === RecordKind.ANONYMOUS) {
-        releaseOutOfLine(this.mem, this.records.typeName(record), offset as number)
+        if (this.records.typeOwnsHeap(record)) releaseOutOfLine(this.mem, this.records.typeName(record), offset as number)
         this.writeWord(record + Record.TAG, 0)
         this.allocator.deallocate(record)
         return
@@ -693,18 +702,11 @@ export class SegmentManager {
   }
 
   /**
-   * Empties a container (vector, map) in bounded atomic steps before the one
-   * step that destroys it, so that step's journal stays small however big it was.
+   * Empties the container `name` (vector, map) in bounded atomic steps (each
+   * its own journaled operation), under the lock throughout so nobody
+   * destroys it between the lookup and the steps.
    */
-  private drainBeforeDestroy(name: string): void {
-    const hash = hashName(name, RecordKind.NAMED, this.hashKey)
-    // A validated lock-free look first: most objects are not containers, and their destroy pays nothing more.
-    const typeName = this.reader.read(ReadScope.INDEX, () => {
-      const slot = this.table.findSlot(name, RecordKind.NAMED, hash)
-      return slot < 0 ? undefined : this.records.typeName(this.table.recordAt(slot))
-    })
-    if (typeName === undefined || !ownsHeapByName(typeName)) return
-    // Then under the lock throughout (each step is its own journaled operation), so nobody destroys it between lookup and steps.
+  private drainContainer(name: string, hash: number): void {
     const lock = this.lock as SegmentLock
     lock.acquire()
     try {
@@ -850,15 +852,20 @@ export class SegmentManager {
   private destroyLocked(name: string, kind: RecordKind): boolean {
     const slot = this.table.findSlot(name, kind, hashName(name, kind, this.hashKey))
     if (slot < 0) return false
-    const record = this.table.recordAt(slot)
-    releaseOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
+    this.destroyAt(slot, this.table.recordAt(slot), kind)
+    return true
+  }
+
+  /** Destroys the object whose record `record` sits in table slot `slot`. */
+  private destroyAt(slot: number, record: number, kind: RecordKind): void {
+    // Only a type that keeps data out of line has its name decoded (and parsed) to free it.
+    if (this.records.typeOwnsHeap(record)) releaseOutOfLine(this.mem, this.records.typeName(record), this.records.objectOffset(record))
     this.table.removeAt(slot)
     const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
     this.writeWord(counter, (this.mem.u32[counter >>> 2] ?? 1) - 1)
     // Clear the tag so a stale view's record no longer passes for one.
     this.writeWord(record + Record.TAG, 0)
     this.allocator.deallocate(record)
-    return true
   }
 
   /**
@@ -1040,6 +1047,8 @@ export class SegmentManager {
 
 /** Bytes of a fresh block where the allocator kept its free-tree links (parent, left, right, colour). */
 const FRESH_BLOCK_GUARD_BYTES = 16
+/** destroy's first step found a container: nothing was changed, it is drained before it is destroyed. */
+const DRAIN_FIRST = 2
 const encoder = new TextEncoder()
 const typeNames = new WeakMap<Type, Uint8Array>()
 const arrayTypes = new WeakMap<Type, Map<number, Type>>()
@@ -1078,12 +1087,13 @@ function snapshotValid(type: Type, init: unknown): unknown {
   return value
 }
 
-/** An unpaired UTF-16 surrogate has no UTF-8 form: encoded, it becomes U+FFFD and two names would be one. */
-const LONE_SURROGATE = /\p{Surrogate}/u
-
-/** For lookups: a name too long to be stored is simply not found, so no encoding is needed. */
+/**
+ * For lookups: a name too long to be stored is simply not found, so no
+ * encoding is needed. An unpaired UTF-16 surrogate (not well-formed) has no
+ * UTF-8 form: encoded, it becomes U+FFFD and two names would be one.
+ */
 function checkLookupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || LONE_SURROGATE.test(name)) {
+  if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed()) {
     throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (valid Unicode: no lone surrogates)`)
   }
 }

@@ -1,5 +1,6 @@
 import { ShmError } from '@shmkit/errors'
 import type { SegmentMemory } from '../types/index.js'
+import { isContainerBytes, ownsHeapBytes } from '../containers/release.js'
 import type { RecordKind } from './name-hash.js'
 import { FLAG_ARRAY, isRecordTag, MAX_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC } from './record.js'
 
@@ -102,6 +103,29 @@ export class RecordReader {
     const lengths = this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0
     const start = Math.min(record + Record.NAME + (lengths & 0xffff), this.size)
     return decoder.decode(this.mem.u8.subarray(start, Math.min(start + (lengths >>> 16), this.size)))
+  }
+
+  /** Whether the record's type keeps data out of line (ownsHeapBytes on its stored name: nothing decoded). */
+  typeOwnsHeap(record: number): boolean {
+    const start = this.typeNameStart(record)
+    return ownsHeapBytes(this.mem.u8, start, this.typeNameEnd(record, start))
+  }
+
+  /** Whether the record's type is a top-level container (vector, map). */
+  typeIsContainer(record: number): boolean {
+    const start = this.typeNameStart(record)
+    return isContainerBytes(this.mem.u8, start, this.typeNameEnd(record, start))
+  }
+
+  /** Where the record's type name starts, clamped to the segment. */
+  private typeNameStart(record: number): number {
+    const nameBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0) & 0xffff
+    return Math.min(record + Record.NAME + nameBytes, this.size)
+  }
+
+  private typeNameEnd(record: number, start: number): number {
+    const typeBytes = (this.mem.u32[(record + Record.NAME_LENGTHS) >>> 2] ?? 0) >>> 16
+    return Math.min(start + typeBytes, this.size)
   }
 
   /** The records of one kind among `records`, described; ECORRUPT for an unsound one. */
