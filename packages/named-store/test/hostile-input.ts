@@ -25,7 +25,10 @@ t.test("segment names '.' and '..' are EINVAL", (t) => {
   for (const name of ['.', '..']) {
     t.throws(() => ManagedSharedMemory.create(name, 1 << 20), err('EINVAL', /not '\.' or '\.\.'/))
     t.throws(() => ManagedSharedMemory.open(name), err('EINVAL'))
+    t.throws(() => ManagedSharedMemory.openOrCreate(name, 1 << 20), err('EINVAL'))
+    t.throws(() => ManagedSharedMemory.remove(name), err('EINVAL'))
     t.throws(() => SharedMemoryObject.remove(name), err('EINVAL'))
+    t.throws(() => SharedMemoryObject.create(name), err('EINVAL'))
   }
   t.end()
 })
@@ -161,5 +164,25 @@ t.test('a stale journal count never rolls back committed objects', (t) => {
   for (let i = 0; i < 201; i++) if (seg.find(`o${i}`, types.int32)?.value === i) found++
   t.equal(found, 201, 'still all 201 after the recovery')
   t.ok(seg.checkSanity())
+  t.end()
+})
+
+t.test('constructArray of 2^27 and 2^28 elements fills in place: no JS array of count copies, no heap exhaustion', (t) => {
+  // The fill used to copy the value into a JS array of `count` elements first:
+  // 2^27 was a RangeError and 2^28 aborted Node (heap out of memory).
+  const seg = new ManagedHeapMemory(300 << 20)
+  t.teardown(() => seg.close())
+  for (const count of [2 ** 27, 2 ** 28]) {
+    const heapBefore = process.memoryUsage().heapUsed
+    const view = seg.constructArray(`fill${count}`, types.uint8, count, 1)
+    const grown = process.memoryUsage().heapUsed - heapBefore
+    t.equal(view.length, count)
+    t.equal(view.get(0), 1)
+    t.equal(view.get(count >>> 1), 1)
+    t.equal(view.get(count - 1), 1)
+    t.ok(grown < 32 << 20, `JS heap grew ${(grown / 2 ** 20).toFixed(1)} MiB for ${count} elements`)
+    t.equal(seg.destroy(`fill${count}`), true)
+  }
+  t.ok(seg.allMemoryDeallocated())
   t.end()
 })
