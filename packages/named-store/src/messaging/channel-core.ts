@@ -12,6 +12,7 @@ import {
   seqDiff,
   type ChannelGeometry,
 } from './channel-layout.js'
+import type { WordWaiter } from '../sync/word-waiter.js'
 import type { OwnerProbe } from './owner-token.js'
 
 /** How often a blocked publisher asks whether the subscriber holding it back still lives. */
@@ -32,6 +33,8 @@ export class ChannelCore {
     readonly u8: Uint8Array,
     readonly base: number,
     readonly waiter: LockWaiter,
+    /** How async waits sleep on the channel's words (the wait engine, on Linux). */
+    readonly words: WordWaiter,
     readonly owner: OwnerProbe,
     readonly target: string,
   ) {
@@ -54,6 +57,15 @@ export class ChannelCore {
     i32[w + ChannelWord.TOTAL_BYTES] = g.totalBytes
     i32[w + ChannelWord.SEQ_MODULUS] = g.seqModulus
     Atomics.store(i32, w + ChannelWord.STATE, 2)
+  }
+
+  /** Whether `token` is written anywhere an owner token lives (publisher word, subscriber entries): a new handle must not claim it. */
+  static tokenInUse(i32: Int32Array, base: number, g: ChannelGeometry, token: number): boolean {
+    const w = base >> 2
+    if (Atomics.load(i32, w + ChannelWord.PUBLISHER) === token) return true
+    const entries = (base + g.entriesOffset) >> 2
+    for (let e = 0; e < g.maxSubscribers; e++) if (Atomics.load(i32, entries + e * ENTRY_WORDS + EntryWord.TOKEN) === token) return true
+    return false
   }
 
   static validate(i32: Int32Array, base: number, mappedBytes: number, target: string): ChannelGeometry {

@@ -96,8 +96,12 @@ export class Publisher {
       if (sample !== undefined) return sample
       const left = remainingMs(deadline)
       if (left <= 0) throw this.timeout(options.timeoutMs)
+      // Raise the flag a releasing subscriber checks before it wakes anyone, then look once more (as loan does).
+      Atomics.store(core.i32, core.word(ChannelWord.PUBLISHER_SLEEPING), 1)
+      if (core.blockingSubscriber(core.published()) < 0) continue
       // Look again at least every LAGGARD_CHECK_MS: the laggard may have died.
       await waitWhileEqualAsync(
+        core.words,
         core.i32,
         core.word(ChannelWord.RELEASE_SEQ),
         observed,

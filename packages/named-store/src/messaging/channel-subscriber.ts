@@ -104,7 +104,20 @@ export class Subscriber {
       if (options.signal?.aborted === true) throw abortedError(options.signal, core.target)
       const sample = this.tryReceive()
       if (sample !== undefined) return sample
-      if (!(await waitWhileEqualAsync(core.i32, core.word(ChannelWord.PUBLISHED), this.cursor, deadline, options.signal, core.target)))
+      // Raise the flag the publisher checks before it wakes anyone, then look once more (as receive does).
+      Atomics.store(core.i32, core.word(ChannelWord.SUBSCRIBERS_SLEEPING), 1)
+      if (core.published() !== this.cursor) continue
+      if (
+        !(await waitWhileEqualAsync(
+          core.words,
+          core.i32,
+          core.word(ChannelWord.PUBLISHED),
+          this.cursor,
+          deadline,
+          options.signal,
+          core.target,
+        ))
+      )
         throw this.timeout(options.timeoutMs)
       this.assertOpen()
     }

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { openOrCreateWith } from '../managed/mapped-backing.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
+import { regionWords, type WordWaiter } from '../sync/word-waiter.js'
 import { abortedError, waitWhileEqualAsync } from './async-wait.js'
 import {
   type MessageData,
@@ -17,7 +18,7 @@ import {
   type SendAsyncOptions,
 } from './message-input.js'
 import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
-import { ownerProbe } from './owner-token.js'
+import { claimMappingOwner, type MappingOwner } from './owner-token.js'
 import { Attempt, QueueCore } from './queue-core.js'
 import { MAX_MESSAGE_SIZE, MAX_MESSAGES, QUEUE_HEADER_BYTES, QueueState, QueueWord, queueGeometry } from './queue-layout.js'
 import { deadlineOf, waitWhileEqual } from './word-wait.js'
@@ -66,6 +67,10 @@ const NEVER = Infinity
  */
 export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   private readonly core: QueueCore
+  /** How async waits sleep on the queue's words (the wait engine, on Linux). */
+  private readonly words: WordWaiter
+  /** This handle's owner token (the queue lock carries it), given back on close. */
+  private readonly owner: MappingOwner
   private readonly i32: Int32Array
   private closed = false
   private readonly closeController = new AbortController()
@@ -76,16 +81,26 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     private readonly mapping: NamedMapping,
   ) {
     const buffer = mapping.region.buffer
-    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
-    this.core = new QueueCore(
-      this.i32,
-      new Uint32Array(buffer, 0, buffer.byteLength >> 2),
-      new Uint8Array(buffer),
-      0,
-      regionWaiter(mapping.region, targetOf(name)),
-      ownerProbe(),
-      targetOf(name),
-    )
+    const i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
+    this.i32 = i32
+    this.words = regionWords(mapping.region)
+    const target = targetOf(name)
+    // The queue lock is the one word that carries owner tokens.
+    this.owner = claimMappingOwner(mapping.shm, (token) => Atomics.load(i32, QueueWord.LOCK) === token, target)
+    try {
+      this.core = new QueueCore(
+        i32,
+        new Uint32Array(buffer, 0, buffer.byteLength >> 2),
+        new Uint8Array(buffer),
+        0,
+        regionWaiter(mapping.region, target),
+        this.owner,
+        target,
+      )
+    } catch (e) {
+      this.owner.release()
+      throw e
+    }
   }
 
   /** Creates a queue; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
@@ -208,7 +223,8 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     for (;;) {
       this.assertOpen()
       if (opts.signal?.aborted === true) this.throwAborted(opts.signal)
-      const attempt = core.trySendOnce(bytes, priority, 0, true, false)
+      // Registered as a sleeper (the flag the next receive checks before it wakes anyone).
+      const attempt = core.trySendOnce(bytes, priority, 0, true, true)
       if (attempt === Attempt.DONE) return
       await this.pause(attempt, 'send', deadline, opts)
     }
@@ -223,7 +239,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     for (;;) {
       this.assertOpen()
       if (opts.signal?.aborted === true) this.throwAborted(opts.signal)
-      const attempt = core.tryReceiveOnce(opts.into, 0, true, false)
+      const attempt = core.tryReceiveOnce(opts.into, 0, true, true)
       if (attempt === Attempt.DONE) return this.lastMessage()
       await this.pause(attempt, 'receive', deadline, opts)
     }
@@ -247,6 +263,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     if (this.closed) return
     this.closed = true
     this.closeController.abort()
+    this.owner.release()
     this.mapping.region.close()
     this.mapping.shm.close()
   }
@@ -305,7 +322,17 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     const signal = opts.signal === undefined ? this.closeController.signal : AbortSignal.any([opts.signal, this.closeController.signal])
     let moved: boolean
     try {
-      moved = await waitWhileEqualAsync(this.i32, index, expected, deadline, signal, core.target)
+      // A busy lock is held for microseconds and its release wakes only registered sync waiters: look again within 1 ms.
+      moved = await waitWhileEqualAsync(
+        this.words,
+        this.i32,
+        index,
+        expected,
+        deadline,
+        signal,
+        core.target,
+        attempt === Attempt.LOCK_BUSY ? 1 : undefined,
+      )
     } catch (e) {
       this.assertOpen()
       throw e

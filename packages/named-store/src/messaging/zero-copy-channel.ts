@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { openOrCreateWith } from '../managed/mapped-backing.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
+import { regionWords } from '../sync/word-waiter.js'
 import { ChannelCore } from './channel-core.js'
 import {
   CHANNEL_HEADER_BYTES,
@@ -17,7 +18,7 @@ import {
 import { Publisher } from './channel-publisher.js'
 import { Subscriber, type SubscriberWaitMode } from './channel-subscriber.js'
 import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
-import { ownerProbe } from './owner-token.js'
+import { claimMappingOwner, type MappingOwner } from './owner-token.js'
 
 const limits = {
   slotCount: z.number().int().min(1).max(MAX_SLOTS),
@@ -55,6 +56,8 @@ const targetOf = (name: string): string => `channel "${name}"`
  */
 export class ZeroCopyChannel {
   private readonly core: ChannelCore
+  /** This handle's owner token (publisher and subscriber claims carry it), given back on close. */
+  private readonly owner: MappingOwner
   private readonly endpoints = new Set<Publisher | Subscriber>()
   private closed = false
 
@@ -63,14 +66,24 @@ export class ZeroCopyChannel {
     private readonly mapping: NamedMapping,
   ) {
     const buffer = mapping.region.buffer
-    this.core = new ChannelCore(
-      new Int32Array(buffer, 0, buffer.byteLength >> 2),
-      new Uint8Array(buffer),
-      0,
-      regionWaiter(mapping.region, targetOf(name)),
-      ownerProbe(),
-      targetOf(name),
-    )
+    const i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
+    const target = targetOf(name)
+    const g = ChannelCore.validate(i32, 0, buffer.byteLength, target)
+    this.owner = claimMappingOwner(mapping.shm, (token) => ChannelCore.tokenInUse(i32, 0, g, token), target)
+    try {
+      this.core = new ChannelCore(
+        i32,
+        new Uint8Array(buffer),
+        0,
+        regionWaiter(mapping.region, target),
+        regionWords(mapping.region),
+        this.owner,
+        target,
+      )
+    } catch (e) {
+      this.owner.release()
+      throw e
+    }
   }
 
   /** Creates a channel; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
@@ -167,6 +180,8 @@ export class ZeroCopyChannel {
     if (this.closed) return
     this.closed = true
     for (const e of this.endpoints) e.close()
+    // After the endpoints: their claims carry the token, and are given back first.
+    this.owner.release()
     this.mapping.region.close()
     this.mapping.shm.close()
   }
