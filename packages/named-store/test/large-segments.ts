@@ -3,7 +3,7 @@
 // are found, read and written from another process. Mapped files on a disk
 // file system: the reservation there costs no memory, and only the pages
 // the test touches are ever read or written.
-import { statfsSync } from 'node:fs'
+import { existsSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -82,3 +82,24 @@ for (const size of [2 * GiB + 16, 3 * GiB, 4 * GiB]) {
     t.ok(seg.checkSanity())
   })
 }
+
+t.test('past 4 GiB is EINVAL, and the hint says why (the layout; on Node 20 the engine too)', (t) => {
+  const major = Number(process.versions.node.split('.')[0])
+  for (const size of [2 ** 32 + 16, 5 * GiB, 8 * GiB]) {
+    const path = join(tmpdir(), `${uniqueName()}.seg`)
+    try {
+      ManagedMappedFile.create(path, size)
+      t.fail(`created ${size} bytes`)
+    } catch (e) {
+      const err = e as { name: string; code: string; message: string; hint?: string }
+      t.equal(err.name, 'ShmError')
+      t.equal(err.code, 'EINVAL')
+      t.match(err.message, /invalid size: got \d+, expected an integer number of bytes from \d+ to 4294967296/)
+      t.match(err.hint, /segments stop at 4 GiB: layout version \d+ stores offsets in 32-bit words/)
+      if (major < 22) t.match(err.hint, new RegExp(`Node ${process.versions.node} cannot view more than 4 GiB`))
+      else t.notMatch(err.hint, /cannot view/, 'Node 22+ can view it: only the layout is named')
+    }
+    t.equal(existsSync(path), false, 'nothing was left behind')
+  }
+  t.end()
+})

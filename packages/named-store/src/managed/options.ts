@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { invalidArgument, invalidOptions } from '@shmkit/errors'
 import { MIN_GROWTH_BYTES } from '../segment/growth.js'
-import { MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../segment/header.js'
+import { LAYOUT_VERSION, MAX_SEGMENT_BYTES, MIN_SEGMENT_BYTES } from '../segment/header.js'
 
 const lockOptions = z
   .object({
@@ -107,9 +107,19 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
 
 export function checkSegmentSize(size: unknown): number {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < MIN_SEGMENT_BYTES || size > MAX_SEGMENT_BYTES) {
-    throw invalidArgument('size', size, `an integer number of bytes from ${MIN_SEGMENT_BYTES} to ${MAX_SEGMENT_BYTES}`)
+    throw invalidArgument('size', size, `an integer number of bytes from ${MIN_SEGMENT_BYTES} to ${MAX_SEGMENT_BYTES}`, {
+      ...(typeof size === 'number' && size > MAX_SEGMENT_BYTES ? { hint: tooLargeHint() } : {}),
+    })
   }
   return size
+}
+
+/** Why a segment cannot pass 4 GiB here: the layout's 32-bit offsets, and on Node 20 the engine too. */
+export function tooLargeHint(): string {
+  const major = Number(process.versions.node.split('.')[0])
+  const engine =
+    major < 22 ? `; Node ${process.versions.node} cannot view more than 4 GiB of one buffer either (Node 22 and later can)` : ''
+  return `segments stop at 4 GiB: layout version ${LAYOUT_VERSION} stores offsets in 32-bit words${engine}; split the data over several segments`
 }
 
 /** The object size a create asks for: `maxSize` when given (at least `size`), else `size`. */
