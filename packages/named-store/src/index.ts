@@ -20,6 +20,8 @@ export type {
   MessageQueueOpenOrCreateOptions,
 } from './messaging/message-queue.js'
 export type { SendAsyncOptions, ReceiveAsyncOptions, MessageData } from './messaging/message-input.js'
+export { MessageQueueType } from './messaging/queue-type.js'
+export type { MessageQueueSnapshot, MessageQueueTypeOptions } from './messaging/queue-type.js'
 export { ZeroCopyChannel } from './messaging/zero-copy-channel.js'
 export type { ChannelCreateOptions, ChannelOpenOptions, ChannelOpenOrCreateOptions } from './messaging/zero-copy-channel.js'
 export { Publisher } from './messaging/channel-publisher.js'

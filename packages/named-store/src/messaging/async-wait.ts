@@ -10,10 +10,12 @@ import { MAX_SLEEP_MS, remainingMs } from './word-wait.js'
  *
  * On a futex word (a mapping, on Linux) it sleeps in the wait engine, the
  * same one the sync primitives' async waits use: no polling, no thread per
- * wait, and a wake from a sync or async peer in any process ends it. A
+ * wait, and a wake from a sync or async peer in any process ends it (a
+ * SharedArrayBuffer uses Atomics.waitAsync, a thread's own buffer its local
+ * waiters). A
  * waker only wakes when the waiter raised the "asleep" flag it checks, so
  * callers raise it (and look once more) before they call this. Elsewhere
- * (Windows) it polls: a few turns of the event loop, then timers backing off
+ * (Windows, 'poll' words) it polls: a few turns of the event loop, then timers backing off
  * to 4 ms.
  */
 export async function waitWhileEqualAsync(
@@ -30,7 +32,7 @@ export async function waitWhileEqualAsync(
   if (Atomics.load(i32, index) !== expected) return true
   const left = remainingMs(deadline)
   if (left <= 0) return false
-  if (words.kind !== 'futex') return pollWhileEqual(i32, index, expected, Math.min(deadline, performance.now() + maxMs), signal, target)
+  if (words.kind === 'poll') return pollWhileEqual(i32, index, expected, Math.min(deadline, performance.now() + maxMs), signal, target)
   try {
     await words.waitAsync(
       index * 4,

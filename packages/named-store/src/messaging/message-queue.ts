@@ -1,10 +1,13 @@
 import { ShmError } from '@shmkit/errors'
 import { SharedMemoryObject, type MappedRegion } from '@shmkit/ffi-shm'
 import { z } from 'zod'
-import { openOrCreateWith } from '../managed/mapped-backing.js'
+import { openOrCreateWith } from '../managed/open-or-create.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
-import { regionWords, type WordWaiter } from '../sync/word-waiter.js'
+import { bufferWords, regionWords, type WordWaiter } from '../sync/word-waiter.js'
+import { livenessOf } from '../sync/fallback-liveness.js'
+import type { LockWaiter } from '../segment/lock.js'
+import { closedError, type SegmentMemory } from '../types/memory.js'
 import { abortedError, waitWhileEqualAsync } from './async-wait.js'
 import {
   type MessageData,
@@ -18,10 +21,37 @@ import {
   type SendAsyncOptions,
 } from './message-input.js'
 import { createMapping, openMapping, type NamedMapping } from './named-mapping.js'
-import { claimMappingOwner, type MappingOwner } from './owner-token.js'
+import { claimMappingOwner, type MappingOwner, type OwnerProbe } from './owner-token.js'
 import { Attempt, QueueCore } from './queue-core.js'
-import { MAX_MESSAGE_SIZE, MAX_MESSAGES, QUEUE_HEADER_BYTES, QueueState, QueueWord, queueGeometry } from './queue-layout.js'
+import {
+  MAX_MESSAGE_SIZE,
+  MAX_MESSAGES,
+  QUEUE_HEADER_BYTES,
+  type QueueGeometry,
+  QueueState,
+  QueueWord,
+  queueGeometry,
+} from './queue-layout.js'
 import { deadlineOf, waitWhileEqual } from './word-wait.js'
+
+/** What a queue's bytes live in: its own shared memory object, or an object in a segment. */
+interface QueueBacking {
+  i32: Int32Array
+  u32: Uint32Array
+  u8: Uint8Array
+  /** Byte offset of the queue in that memory. */
+  base: number
+  waiter: LockWaiter
+  words: WordWaiter
+  owner: OwnerProbe
+  target: string
+  /** The limits a queue in a segment has by its type; undefined for a named queue (its header says). */
+  geometry: QueueGeometry | undefined
+  /** Gives the memory up: unmaps a named queue (and its owner token); nothing for one in a segment. */
+  release(): void
+  /** True once the memory is gone underneath (the segment was closed): operations are ECLOSED. */
+  gone(): boolean
+}
 
 /** A message taken from a queue. */
 export interface ReceivedMessage {
@@ -69,38 +99,50 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   private readonly core: QueueCore
   /** How async waits sleep on the queue's words (the wait engine, on Linux). */
   private readonly words: WordWaiter
-  /** This handle's owner token (the queue lock carries it), given back on close. */
-  private readonly owner: MappingOwner
   private readonly i32: Int32Array
   private closed = false
   private readonly closeController = new AbortController()
 
   private constructor(
-    /** The queue's name (its shared memory object is `"/" + name`). */
+    /** The queue's name (its shared memory object is `"/" + name`); for a queue in a segment, where it is. */
     readonly name: string,
-    private readonly mapping: NamedMapping,
+    private readonly backing: QueueBacking,
   ) {
-    const buffer = mapping.region.buffer
-    const i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
-    this.i32 = i32
-    this.words = regionWords(mapping.region)
-    const target = targetOf(name)
-    // The queue lock is the one word that carries owner tokens.
-    this.owner = claimMappingOwner(mapping.shm, (token) => Atomics.load(i32, QueueWord.LOCK) === token, target)
-    try {
-      this.core = new QueueCore(
-        i32,
-        new Uint32Array(buffer, 0, buffer.byteLength >> 2),
-        new Uint8Array(buffer),
-        0,
-        regionWaiter(mapping.region, target),
-        this.owner,
-        target,
-      )
-    } catch (e) {
-      this.owner.release()
-      throw e
-    }
+    this.i32 = backing.i32
+    this.words = backing.words
+    this.core = new QueueCore(
+      backing.i32,
+      backing.u32,
+      backing.u8,
+      backing.base,
+      backing.waiter,
+      backing.owner,
+      backing.target,
+      backing.geometry,
+    )
+  }
+
+  /** @internal The view of a `t.messageQueue` object at `offset` of a segment (see queue-type.ts). */
+  static inSegment(mem: SegmentMemory, offset: number, geometry: QueueGeometry): MessageQueue {
+    if (mem.closed) throw closedError(mem)
+    const words = mem.words ?? bufferWords(mem.buffer)
+    const target = `message queue at offset ${offset} of ${mem.target}`
+    return new MessageQueue(target, {
+      i32: mem.i32,
+      u32: mem.u32,
+      u8: mem.u8,
+      base: offset,
+      waiter: {
+        wait: (index, expected, timeoutMs) => void words.wait(index * 4, expected, timeoutMs),
+        wake: (index, count) => words.wake(index * 4, count),
+      },
+      words,
+      owner: livenessOf(mem),
+      target,
+      geometry,
+      release: () => {},
+      gone: () => mem.closed,
+    })
   }
 
   /** Creates a queue; EEXIST if the name is taken, EINVAL (with paths) for bad limits. */
@@ -144,9 +186,33 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
   }
 
   private static adopt(name: string, mapping: NamedMapping): MessageQueue {
+    let owner: MappingOwner | undefined
     try {
-      return new MessageQueue(name, mapping)
+      const buffer = mapping.region.buffer
+      const i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2)
+      const target = targetOf(name)
+      // The queue lock is the one word that carries owner tokens.
+      const claimed = claimMappingOwner(mapping.shm, (token) => Atomics.load(i32, QueueWord.LOCK) === token, target)
+      owner = claimed
+      return new MessageQueue(name, {
+        i32,
+        u32: new Uint32Array(buffer, 0, buffer.byteLength >> 2),
+        u8: new Uint8Array(buffer),
+        base: 0,
+        waiter: regionWaiter(mapping.region, target),
+        words: regionWords(mapping.region),
+        owner: claimed,
+        target,
+        geometry: undefined,
+        release: () => {
+          claimed.release()
+          mapping.region.close()
+          mapping.shm.close()
+        },
+        gone: () => false,
+      })
     } catch (e) {
+      owner?.release()
       mapping.region.close()
       mapping.shm.close()
       throw e
@@ -263,9 +329,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     if (this.closed) return
     this.closed = true
     this.closeController.abort()
-    this.owner.release()
-    this.mapping.region.close()
-    this.mapping.shm.close()
+    this.backing.release()
   }
 
   /** Same as close(). */
@@ -282,6 +346,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
       const attempt = core.trySendOnce(bytes, priority, deadline, false, true)
       if (attempt === Attempt.DONE) return true
       if (attempt === Attempt.LOCK_BUSY) return false
+      if (deadline === NEVER && this.words.kind === 'local') throw this.wouldNeverEnd('send', 'full')
       if (!waitWhileEqual(this.i32, core.seqIndex('send'), core.observedSeq, core.waiter, deadline)) return false
     }
   }
@@ -294,6 +359,7 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
       const attempt = core.tryReceiveOnce(buffer, deadline, false, true)
       if (attempt === Attempt.DONE) return this.lastMessage()
       if (attempt === Attempt.LOCK_BUSY) return undefined
+      if (deadline === NEVER && this.words.kind === 'local') throw this.wouldNeverEnd('receive', 'empty')
       if (!waitWhileEqual(this.i32, core.seqIndex('receive'), core.observedSeq, core.waiter, deadline)) return undefined
     }
   }
@@ -340,11 +406,20 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     if (!moved) throw new ShmError('ETIMEDOUT', `${side} on ${core.target} timed out after ${opts.timeoutMs} ms`, { target: core.target })
   }
 
+  /** A blocking wait no other thread or process could ever end (a queue in this thread's own memory). */
+  private wouldNeverEnd(side: string, state: string): ShmError {
+    return new ShmError(
+      'EDEADLK',
+      `${side} on ${this.core.target} would wait forever: it is ${state} and only this thread can use its memory`,
+      { target: this.core.target, hint: 'use the async form, a timeout, or a segment other processes or threads share' },
+    )
+  }
+
   private throwAborted(signal: AbortSignal): never {
     throw abortedError(signal, this.core.target)
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new ShmError('ECLOSED', `${this.core.target} is closed`, { target: this.core.target })
+    if (this.closed || this.backing.gone()) throw new ShmError('ECLOSED', `${this.core.target} is closed`, { target: this.core.target })
   }
 }

@@ -14,6 +14,9 @@ import {
 } from './queue-layout.js'
 import { WordLock, type LockOutcome } from './word-lock.js'
 
+/** How long setting up a queue in a segment waits for its lock. */
+const FORMAT_TIMEOUT_MS = 30_000
+
 /** What one attempt at an operation found. */
 export const enum Attempt {
   DONE,
@@ -57,9 +60,17 @@ export class QueueCore {
     readonly waiter: LockWaiter,
     owner: OwnerProbe,
     readonly target: string,
+    /**
+     * A queue in a segment: the limits its type fixes. Its bytes start zeroed
+     * (constructing an object zeroes it), and the first handle formats it.
+     */
+    expected?: QueueGeometry,
   ) {
     this.w = base >> 2
-    const g = QueueCore.validate(u32, base, u8.byteLength, target)
+    if (expected !== undefined && base + expected.totalBytes > u8.byteLength) {
+      throw new ShmError('ECORRUPT', `${target} runs past the end of its segment`, { target })
+    }
+    const g = expected ?? QueueCore.validate(u32, base, u8.byteLength, target)
     this.maxMessages = g.maxMessages
     this.maxMessageSize = g.maxMessageSize
     this.indexWord = (base + g.indexOffset) >> 2
@@ -67,6 +78,57 @@ export class QueueCore {
     this.slotsByte = base + g.slotsOffset
     this.stride = g.slotStride
     this.lock = new WordLock(i32, this.w + QueueWord.LOCK, this.w + QueueWord.LOCK_WAITERS, waiter, owner)
+    if (expected === undefined) return
+    if (Atomics.load(i32, this.w + QueueWord.MAGIC) !== QUEUE_MAGIC) this.formatZeroed(expected)
+    // Whoever formatted it, it must be the queue the type describes.
+    const found = QueueCore.validate(u32, base, u8.byteLength, target)
+    if (found.maxMessages !== expected.maxMessages || found.maxMessageSize !== expected.maxMessageSize) {
+      throw new ShmError(
+        'ECORRUPT',
+        `${target} holds ${found.maxMessages} messages of ${found.maxMessageSize} bytes, its type says ${expected.maxMessages} of ${expected.maxMessageSize}`,
+        { target },
+      )
+    }
+  }
+
+  /**
+   * The first use of a zeroed queue in a segment, under its lock: all-zero
+   * slots are all FREE, so the recovery rebuild (the slots are the truth)
+   * makes it a valid empty queue; the header words follow, the magic last.
+   * A process killed half-way is a dead lock owner like any other: the next
+   * one takes the lock over and formats again.
+   */
+  private formatZeroed(g: QueueGeometry): void {
+    const i32 = this.i32
+    const w = this.w
+    const outcome = this.lock.acquire(performance.now() + FORMAT_TIMEOUT_MS)
+    if (outcome === 'timeout') {
+      throw new ShmError('ETIMEDOUT', `${this.target}: its lock stayed busy for ${FORMAT_TIMEOUT_MS} ms while it was being set up`, {
+        target: this.target,
+      })
+    }
+    try {
+      const magic = Atomics.load(i32, w + QueueWord.MAGIC)
+      if (magic === QUEUE_MAGIC) {
+        // Someone else formatted it first; if we took the lock from a dead sender or receiver, recover as take() does.
+        if (outcome === 'recovered') this.rebuild()
+        return
+      }
+      if (magic !== 0)
+        throw new ShmError('ECORRUPT', `${this.target} is not a shmkit message queue (magic 0x${(magic >>> 0).toString(16)})`, {
+          target: this.target,
+        })
+      this.rebuild(false)
+      i32[w + QueueWord.VERSION] = QUEUE_VERSION
+      i32[w + QueueWord.MAX_MESSAGES] = g.maxMessages
+      i32[w + QueueWord.MAX_MESSAGE_SIZE] = g.maxMessageSize
+      i32[w + QueueWord.SLOT_STRIDE] = g.slotStride
+      i32[w + QueueWord.TOTAL_BYTES] = g.totalBytes
+      Atomics.store(i32, w + QueueWord.STATE, QueueState.READY)
+      Atomics.store(i32, w + QueueWord.MAGIC, QUEUE_MAGIC)
+    } finally {
+      this.lock.release()
+    }
   }
 
   /** Writes an empty queue at `base`; the STATE word is set to READY last. */
@@ -315,7 +377,7 @@ export class QueueCore {
    * Collect the PUBLISHED ones, order them as delivery would, and rewrite the
    * index and the free stack. Bounded: maxMessages slots, one sort.
    */
-  private rebuild(): void {
+  private rebuild(counted = true): void {
     const i32 = this.i32
     const w = this.w
     const published: number[] = []
@@ -342,8 +404,10 @@ export class QueueCore {
     let newest = i32[w + QueueWord.NEXT_STAMP] as number
     for (const s of published) if (((stamp(s) - newest) | 0) >= 0) newest = (stamp(s) + 1) | 0
     i32[w + QueueWord.NEXT_STAMP] = newest
-    Atomics.add(i32, w + QueueWord.RECOVERIES, 1)
-    this.recoveries++
+    if (counted) {
+      Atomics.add(i32, w + QueueWord.RECOVERIES, 1)
+      this.recoveries++
+    }
     // Whoever slept on the old state looks again.
     Atomics.add(i32, w + QueueWord.SEND_SEQ, 1)
     Atomics.add(i32, w + QueueWord.RECV_SEQ, 1)

@@ -1,7 +1,7 @@
 import { ShmError } from '@shmkit/errors'
 import { SharedMemoryObject, type MappedRegion } from '@shmkit/ffi-shm'
 import { z } from 'zod'
-import { openOrCreateWith } from '../managed/mapped-backing.js'
+import { openOrCreateWith } from '../managed/open-or-create.js'
 import { DEFAULT_OPEN_TIMEOUT_MS, parseOptions } from '../managed/options.js'
 import { regionWaiter } from '../segment/waiters.js'
 import { regionWords } from '../sync/word-waiter.js'

@@ -9,7 +9,7 @@ import { fingerprint, NO_ISSUES, type Path, type Type } from '../types/type.js'
  */
 export class SyncType<V, I = undefined> implements Type<V, I> {
   readonly kind = 'sync' as const
-  readonly align = 4
+  readonly align: number = 4
   readonly fingerprintLo: number
   readonly fingerprintHi: number
   declare readonly __init?: I

@@ -81,6 +81,14 @@ export function typeFromName(name: string): Type {
       expect(')')
       return build(() => new PtrType(target))
     }
+    if (name.startsWith('message_queue(', at)) {
+      at += 14
+      const maxMessages = integer()
+      expect(',')
+      const maxMessageSize = integer()
+      expect(')')
+      return build(() => t.messageQueue({ maxMessages, maxMessageSize }))
+    }
     if (name.startsWith('map(', at)) {
       at += 4
       const key = parse(depth + 1)

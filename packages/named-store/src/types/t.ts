@@ -4,6 +4,7 @@ import type { Type } from './type.js'
 import { conditionType } from '../sync/condition.js'
 import { mutexType, recursiveMutexType } from '../sync/mutex.js'
 import { semaphoreType } from '../sync/semaphore.js'
+import { messageQueueType } from '../messaging/queue-type.js'
 import { JsonType, StrType, VarBytesType } from '../containers/blob.js'
 import { VectorType } from '../containers/vector.js'
 import { MapType, type MapOptions } from '../containers/map.js'
@@ -65,4 +66,9 @@ export const t = {
   condition: conditionType,
   /** A process-shared counting semaphore; `init` is its initial count. */
   semaphore: semaphoreType,
+  /**
+   * A `MessageQueue` living in the segment: `seg.construct('jobs', t.messageQueue({ maxMessages: 64, maxMessageSize: 256 }))`,
+   * found by name from any process; its view has the whole MessageQueue API. The limits are part of the type.
+   */
+  messageQueue: messageQueueType,
 }
