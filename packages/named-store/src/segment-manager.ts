@@ -20,25 +20,18 @@ import type { OwnerClaim } from './segment/owner.js'
 import { claimForFormat, publishFormatted } from './segment/open-protocol.js'
 import { enterWrite, INDEX_GENERATION, leaveWrite, ReadScope, settleAfterRecovery } from './segment/generations.js'
 import { ReadProtocol, type ReadProtocolOptions } from './read/read-protocol.js'
+import { FAILED, NOT_FOUND, ObjectLocator } from './read/object-locator.js'
 import { cacheHash, hashName, RecordKind, type HashKey } from './index/name-hash.js'
-import { encodeName, NameTable, type TableHost } from './index/name-table.js'
-import { FLAG_ARRAY, MAX_NAME_BYTES, MAX_TYPE_NAME_BYTES, objectOffsetOf, Record, RECORD_MAGIC, recordBlockBytes } from './index/record.js'
+import { NameTable, type TableHost } from './index/name-table.js'
+import { publishRecord, recordBytesFor, typeNameBytes, writeRecord } from './index/record-writer.js'
+import { arrayOf, checkLookupName, checkName, checkType, snapshotValid } from './segment/input-checks.js'
+import { MAX_NAME_BYTES, Record } from './index/record.js'
 import { RecordReader, type ObjectInfo } from './index/record-reader.js'
 import { CACHE_SLOTS, FindCache } from './index/find-cache.js'
 import { readSanity, readStats, type InspectionSource, type SegmentStats } from './inspection.js'
 import { SegmentHeapImpl } from './containers/heap.js'
 import { drainOutOfLine, releaseOutOfLine } from './containers/release.js'
-import { isSoundType } from './types/sound-type.js'
-import {
-  assertFits,
-  createSegmentMemory,
-  snapshotInit,
-  t,
-  validateInit,
-  type SegmentMemory,
-  type Type,
-  type ViewOf,
-} from './types/index.js'
+import { assertFits, createSegmentMemory, type t, type SegmentMemory, type Type, type ViewOf } from './types/index.js'
 
 export type { ObjectInfo } from './index/record-reader.js'
 export type { SegmentStats } from './inspection.js'
@@ -48,10 +41,6 @@ const NUM_UNIQUE = SegmentHeader.NUM_UNIQUE >>> 2
 const RECOVERIES = SegmentHeader.LOCK_RECOVERIES >>> 2
 /** How many operations may pass between two checks of the mapped object's size. */
 const SIZE_CHECK_EVERY = 1024
-/** locate()'s answers besides an offset. */
-const NOT_FOUND = -1
-/** locate() found a problem; the error is in `this.locateError`. */
-const FAILED = -2
 
 /** What a managed segment's mapping hands to the segment manager. */
 export interface SegmentBacking {
@@ -134,10 +123,8 @@ export class SegmentManager {
   private readonly inspection: InspectionSource
   /** The segment's name-hash key (header seed words, fixed at format). */
   private readonly hashKey: HashKey
-  /** What locate() found wrong, thrown once the read is validated. */
-  private locateError: unknown = undefined
-  /** The element count of the array locate() found. */
-  private locateCount = 0
+  /** The lookup of one object's record, shared by every find (read/object-locator.ts). */
+  private readonly locator: ObjectLocator
   private readonly backing: SegmentBacking
   private readonly dataStart: number
   /** The size last read from the header (kept for messages after close). */
@@ -211,6 +198,7 @@ export class SegmentManager {
       backing.target,
       (record) => this.blockBytesAt(record),
     )
+    this.locator = new ObjectLocator(this.mem, this.table, this.records, backing.target)
     this.reader = new ReadProtocol(this.mem, backing.target, this.lock, options.read)
     const manager = this
     this.inspection = {
@@ -280,10 +268,10 @@ export class SegmentManager {
     checkType(elementType)
     this.countOperation()
     const hash = hashName(name, RecordKind.NAMED, this.hashKey)
-    const offset = this.reader.read(ReadScope.INDEX, () => this.locate(name, RecordKind.NAMED, hash, elementType, true))
+    const offset = this.reader.read(ReadScope.INDEX, () => this.locator.locate(name, RecordKind.NAMED, hash, elementType, true))
     if (offset === NOT_FOUND) return undefined
-    if (offset === FAILED) throw this.locateError
-    return arrayOf(elementType, this.locateCount).view(this.mem, offset) as ViewOf<ReturnType<typeof t.array<T>>>
+    if (offset === FAILED) throw this.locator.error
+    return arrayOf(elementType, this.locator.count).view(this.mem, offset) as ViewOf<ReturnType<typeof t.array<T>>>
   }
 
   /** The named object if it exists (of this type), else a new one: atomic across processes. */
@@ -294,8 +282,8 @@ export class SegmentManager {
     const nameBytes = checkName(name)
     const value = snapshotValid(type, init)
     return this.mutateIndex(() => {
-      const offset = this.locate(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED, this.hashKey), type, false)
-      if (offset === FAILED) throw this.locateError
+      const offset = this.locator.locate(name, RecordKind.NAMED, hashName(name, RecordKind.NAMED, this.hashKey), type, false)
+      if (offset === FAILED) throw this.locator.error
       if (offset !== NOT_FOUND) return type.view(this.mem, offset)
       return this.constructLocked(RecordKind.NAMED, name, nameBytes, type, value, 1, undefined)
     }) as ViewOf<T>
@@ -817,34 +805,16 @@ export class SegmentManager {
         },
       )
     }
-    const typeName = typeNameBytes(type)
-    const record = this.allocateFresh(recordBlockBytes(nameBytes, typeName.length, type.size))
+    const record = this.allocateFresh(recordBytesFor(nameBytes, type))
     // The allocator's own header says "an object lives here": deallocate and destroyPtr trust only that.
     this.allocator.mark(record, true)
-    const u32 = this.mem.u32
-    const r = record >>> 2
-    u32[r + (Record.HASH >>> 2)] = hash
-    u32[r + (Record.TYPE_FP_LO >>> 2)] = type.fingerprintLo
-    u32[r + (Record.TYPE_FP_HI >>> 2)] = type.fingerprintHi
-    u32[r + (Record.ELEMENT_FP_LO >>> 2)] = elementType?.fingerprintLo ?? 0
-    u32[r + (Record.ELEMENT_FP_HI >>> 2)] = elementType?.fingerprintHi ?? 0
-    u32[r + (Record.COUNT >>> 2)] = count
-    u32[r + (Record.BYTE_LENGTH >>> 2)] = type.size
-    u32[r + (Record.NAME_LENGTHS >>> 2)] = nameBytes | (typeName.length << 16)
-    u32[r + (Record.FLAGS >>> 2)] = elementType === undefined ? 0 : FLAG_ARRAY
-    writeName(this.mem.u8, record + Record.NAME, name, nameBytes)
-    this.mem.u8.set(typeName, record + Record.NAME + nameBytes)
-    const offset = objectOffsetOf(record, nameBytes, typeName.length)
-    u32[(offset - 4) >>> 2] = record
-    // Zeroed first even with an init: a type that keeps data out of line (t.str()) reads its old slot as "nothing to free".
-    this.mem.u8.fill(0, offset, offset + type.size)
+    const offset = writeRecord(this.mem, record, hash, name, nameBytes, type, count, elementType)
     if (init !== undefined) type.store(this.mem, offset, init)
-    // The tag last: until the record is complete, nothing recognises it as one.
-    u32[r + (Record.TAG >>> 2)] = RECORD_MAGIC + kind
+    publishRecord(this.mem, record, kind)
     if (kind !== RecordKind.ANONYMOUS) {
       this.table.insert(hash, record)
       const counter = kind === RecordKind.UNIQUE ? SegmentHeader.NUM_UNIQUE : SegmentHeader.NUM_NAMED
-      this.writeWord(counter, (u32[counter >>> 2] ?? 0) + 1)
+      this.writeWord(counter, (this.mem.u32[counter >>> 2] ?? 0) + 1)
     }
     return type.view(this.mem, offset)
   }
@@ -881,63 +851,20 @@ export class SegmentManager {
     let settled = false
     if ((generation & 1) === 0 && this.lock?.held !== true) {
       try {
-        offset = this.locate(name, kind, hash, type, false)
+        offset = this.locator.locate(name, kind, hash, type, false)
         settled = Atomics.load(i32, INDEX_GENERATION) === generation
       } catch (e) {
         if (Atomics.load(i32, INDEX_GENERATION) === generation) throw e
       }
     }
     if (!settled) {
-      offset = this.reader.read(ReadScope.INDEX, () => this.locate(name, kind, hash, type, false))
+      offset = this.reader.read(ReadScope.INDEX, () => this.locator.locate(name, kind, hash, type, false))
       generation = 1 // not cached: which generation the read saw is not known here
     }
     if (offset === NOT_FOUND) return undefined
-    if (offset === FAILED) throw this.locateError
+    if (offset === FAILED) throw this.locator.error
     if (cacheSlot >= 0 && (generation & 1) === 0) this.cache.put(cacheSlot, name, type, generation, offset)
     return type.view(this.mem, offset)
-  }
-
-  /**
-   * Reads everything a find answers from: the table slot, the record, its
-   * type and the object's place. Runs inside a validated read (or under the
-   * lock), so it reports problems as values: the object's offset, NOT_FOUND,
-   * or FAILED with the error in `locateError` (ETYPE, ECORRUPT), thrown only
-   * once the read is known to be consistent. `asArray`: `type` is the element
-   * type of an array of any length, whose count lands in `locateCount`.
-   */
-  private locate(name: string, kind: RecordKind, hash: number, type: Type, asArray: boolean): number {
-    const slot = this.table.findSlot(name, kind, hash)
-    if (slot < 0) return NOT_FOUND
-    const record = this.table.recordAt(slot)
-    const records = this.records
-    const corruption = records.corruption(record, name)
-    if (corruption !== undefined) {
-      this.locateError = corruption
-      return FAILED
-    }
-    if (
-      asArray
-        ? !records.isArray(record) || !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, true)
-        : !records.hasFingerprint(record, type.fingerprintLo, type.fingerprintHi, false)
-    ) {
-      this.locateError = this.typeMismatch(name, record, asArray ? `array(${type.name},*)` : type.name)
-      return FAILED
-    }
-    const offset = records.objectOffset(record)
-    const count = records.count(record)
-    const byteLength = records.byteLength(record)
-    if (asArray ? count * type.size !== byteLength : type.size !== byteLength) {
-      const needs = asArray ? `counts ${count} elements (${count * type.size} bytes)` : `holds a ${type.name} (${type.size} bytes)`
-      this.locateError = new ShmError(
-        'ECORRUPT',
-        `${this.backing.target}: "${name}": record ${record} ${needs}, but its object has ${byteLength} bytes`,
-        { target: this.backing.target },
-      )
-      return FAILED
-    }
-    this.locateCount = count
-    assertFits(this.mem, offset, asArray ? arrayOf(type, Math.max(count, 1)) : type)
-    return offset
   }
 
   /**
@@ -1010,14 +937,6 @@ export class SegmentManager {
     }
   }
 
-  private typeMismatch(name: string, record: number, asked: string): ShmError {
-    const stored = this.records.typeName(record)
-    return new ShmError('ETYPE', `"${name}" in ${this.backing.target} is ${stored}, not ${asked}`, {
-      target: this.backing.target,
-      details: { name, stored, asked },
-    })
-  }
-
   private uniqueName(type: Type): number {
     const bytes = typeNameBytes(type).length
     if (bytes > MAX_NAME_BYTES)
@@ -1049,79 +968,3 @@ export class SegmentManager {
 const FRESH_BLOCK_GUARD_BYTES = 16
 /** destroy's first step found a container: nothing was changed, it is drained before it is destroyed. */
 const DRAIN_FIRST = 2
-const encoder = new TextEncoder()
-const typeNames = new WeakMap<Type, Uint8Array>()
-const arrayTypes = new WeakMap<Type, Map<number, Type>>()
-
-function typeNameBytes(type: Type): Uint8Array {
-  let bytes = typeNames.get(type)
-  if (bytes === undefined) {
-    bytes = encodeName(type.name)
-    if (bytes.length > MAX_TYPE_NAME_BYTES)
-      throw invalidArgument('type', type.name, `a type whose canonical name is at most ${MAX_TYPE_NAME_BYTES} bytes`)
-    typeNames.set(type, bytes)
-  }
-  return bytes
-}
-
-function arrayOf<T extends Type>(element: T, count: number): ReturnType<typeof t.array<T>> {
-  let byCount = arrayTypes.get(element)
-  if (byCount === undefined) {
-    byCount = new Map()
-    arrayTypes.set(element, byCount)
-  }
-  let type = byCount.get(count)
-  if (type === undefined) {
-    if (byCount.size > 64) byCount.clear()
-    type = t.array(element, count)
-    byCount.set(count, type)
-  }
-  return type as ReturnType<typeof t.array<T>>
-}
-
-/** `init` copied once (see snapshotInit) and validated; undefined stays undefined (zeros). */
-function snapshotValid(type: Type, init: unknown): unknown {
-  if (init === undefined) return undefined
-  const value = snapshotInit(type, init)
-  validateInit(type, value, 'init')
-  return value
-}
-
-/**
- * For lookups: a name too long to be stored is simply not found, so no
- * encoding is needed. An unpaired UTF-16 surrogate (not well-formed) has no
- * UTF-8 form: encoded, it becomes U+FFFD and two names would be one.
- */
-function checkLookupName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0 || !name.isWellFormed()) {
-    throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (valid Unicode: no lone surrogates)`)
-  }
-}
-
-/** Validates a name to store; returns its UTF-8 byte length. */
-function checkName(name: unknown): number {
-  checkLookupName(name)
-  const bytes = utf8Length(name)
-  if (bytes > MAX_NAME_BYTES)
-    throw invalidArgument('name', name, `a non-empty string of at most ${MAX_NAME_BYTES} UTF-8 bytes (it has ${bytes})`)
-  return bytes
-}
-
-/** UTF-8 length without encoding: ASCII names (the usual kind) in one pass. */
-function utf8Length(name: string): number {
-  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return Buffer.byteLength(name)
-  return name.length
-}
-
-/** Writes `name` as UTF-8 at `at` (its length was measured by utf8Length). */
-function writeName(u8: Uint8Array, at: number, name: string, bytes: number): void {
-  if (bytes === name.length) {
-    for (let i = 0; i < bytes; i++) u8[at + i] = name.charCodeAt(i)
-    return
-  }
-  encoder.encodeInto(name, u8.subarray(at, at + bytes))
-}
-
-function checkType(type: unknown): asserts type is Type {
-  if (!isSoundType(type)) throw invalidArgument('type', type, 'a shmkit type such as t.int32 or t.struct({...})')
-}
