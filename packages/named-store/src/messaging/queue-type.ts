@@ -26,6 +26,7 @@ export interface MessageQueueSnapshot {
 export class MessageQueueType extends SyncType<MessageQueue, MessageQueueSnapshot> {
   /** The payload words of a queue are 8-aligned relative to its start. */
   override readonly align = 8
+  /** @internal Where everything of such a queue lies. */
   readonly geometry: QueueGeometry
 
   constructor(maxMessages: number, maxMessageSize: number) {
@@ -52,7 +53,7 @@ const optionsSchema = z
   })
   .strict()
 
-/** Limits of a queue in a segment: `maxMessages` messages of at most `maxMessageSize` bytes each. */
+/** Limits of a queue in a segment: `maxMessages` messages of at most `maxMessageSize` bytes each. @useDeclaredType */
 export type MessageQueueTypeOptions = z.infer<typeof optionsSchema>
 
 /** `t.messageQueue`: validates the limits (EINVAL with paths; the bytes in all must stay under 2 GiB) and builds the type. */

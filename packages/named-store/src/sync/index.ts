@@ -2,6 +2,8 @@ export { Mutex, MutexGuard, mutexType, recursiveMutexType, MUTEX_BYTES } from '.
 export type { LockStatus, MutexSnapshot } from './mutex.js'
 export { Condition, conditionType, CONDITION_BYTES } from './condition.js'
 export type { ConditionWaitResult } from './condition.js'
+export { RwLock, RwLockGuard, RwLockSharedGuard, rwlockType, RWLOCK_BYTES, RWLOCK_READERS } from './rwlock.js'
+export type { RwLockSnapshot } from './rwlock.js'
 export { Semaphore, semaphoreType, SEMAPHORE_BYTES, MAX_SEMAPHORE_COUNT } from './semaphore.js'
 export { SyncType } from './sync-type.js'
 export { FutexWords, AtomicsWords, LocalWords, PollWords, regionWords, bufferWords } from './word-waiter.js'

@@ -44,8 +44,8 @@ const FIRST_CHECK_MS = 2
 const localFallback = new LocalWords()
 
 const handleIds = new WeakMap<SegmentMemory, number>()
-/** A random id per handle (never 0): two handles, or two threads, that share an owner token still differ. */
-function handleIdOf(mem: SegmentMemory): number {
+/** @internal A random id per handle (never 0): two handles, or two threads, that share an owner token still differ. */
+export function handleIdOf(mem: SegmentMemory): number {
   let id = handleIds.get(mem)
   if (id === undefined) {
     id = randomInt(1, 2 ** 31)

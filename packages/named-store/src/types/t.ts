@@ -3,6 +3,7 @@ import { bool, float32, float64, int16, int32, int64, int8, uint16, uint32, uint
 import type { Type } from './type.js'
 import { conditionType } from '../sync/condition.js'
 import { mutexType, recursiveMutexType } from '../sync/mutex.js'
+import { rwlockType } from '../sync/rwlock.js'
 import { semaphoreType } from '../sync/semaphore.js'
 import { messageQueueType } from '../messaging/queue-type.js'
 import { JsonType, StrType, VarBytesType } from '../containers/blob.js'
@@ -66,6 +67,11 @@ export const t = {
   condition: conditionType,
   /** A process-shared counting semaphore; `init` is its initial count. */
   semaphore: semaphoreType,
+  /**
+   * A robust process-shared reader/writer lock (256 bytes): one writer (`lock`) or up to
+   * 60 readers (`lockShared`) at a time; a waiting writer keeps new readers out.
+   */
+  rwlock: rwlockType,
   /**
    * A `MessageQueue` living in the segment: `seg.construct('jobs', t.messageQueue({ maxMessages: 64, maxMessageSize: 256 }))`,
    * found by name from any process; its view has the whole MessageQueue API. The limits are part of the type.
