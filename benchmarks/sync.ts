@@ -208,7 +208,15 @@ async function main(): Promise<void> {
     process.stderr.write(
       `  semaphore round trip ${label}: async ${a.toFixed(0)} ns, sync ${b.toFixed(0)} ns, overhead ${(a - b).toFixed(0)} ns\n`,
     )
-    emit({ workload: `sem_waitAsync_overhead_${label}`, ops: pingN, ns_per_op: a - b, async_ns: a, sync_ns: b })
+    // Percentiles of two separate runs: a difference below the noise can come out negative; the row says so.
+    emit({
+      workload: `sem_waitAsync_overhead_${label}`,
+      label: `sem waitAsync overhead ${label} (async ${Math.round(a)} − sync ${Math.round(b)} ns)`,
+      ops: pingN,
+      ns_per_op: a - b,
+      async_ns: a,
+      sync_ns: b,
+    })
   }
 
   // Event-loop lag with 1,000 async waits pending: 800 on one semaphore, 200 on 200 others.
@@ -250,8 +258,10 @@ async function main(): Promise<void> {
         ns_per_op: p99 * 1e6,
         lag_ms_p99: p99,
         lag_ms_p50: percentile(lags, 0.5),
-        target_ms: 2,
-        met: p99 <= 2,
+        // As a ratio to the issue's bound (2 ms), so the report shows it met or missed.
+        ratio: p99 / 2,
+        target: 1,
+        baseline: '2 ms',
       })
     } finally {
       seg.close()
