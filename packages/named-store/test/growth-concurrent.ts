@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ManagedSharedMemory, t as types } from '@shmkit/named-store'
-import { segmentName } from './helpers/segments.js'
+import { ManagedMappedFile, ManagedSharedMemory, t as types } from '@shmkit/named-store'
+import { segmentName, tempPath } from './helpers/segments.js'
 
 const MiB = 2 ** 20
 const SOAK_SECONDS = Number(process.env.SHMKIT_SOAK_SECONDS ?? 0)
@@ -47,52 +47,61 @@ function start(fixture: string, args: string[]): Child {
   return { process: child, out: () => out, err: () => err, exited, ready }
 }
 
-t.test('online growth while 4 other processes construct, find and allocate', { timeout: 300_000 + SOAK_SECONDS * 2000 }, async (t) => {
-  const name = segmentName(t)
-  const steps = Math.max(60, SOAK_SECONDS * 20)
-  const step = 256 * 1024
-  const seg = ManagedSharedMemory.create(name, MiB, { maxSize: MiB + steps * step })
-  t.teardown(() => seg.close())
-  const stop = seg.construct('stop', types.uint32, 0)
-  const workers = [0, 1, 2, 3].map((id) => start('growth-worker', [name, String(id)]))
-  t.teardown(() => {
-    for (const w of workers) w.process.kill('SIGKILL')
-  })
-  for (const w of workers) t.ok(await w.ready, `worker ready ${w.err()}`)
-  for (let i = 0; i < steps; i++) {
-    seg.grow(step)
-    await sleep(SOAK_SECONDS > 0 ? 50 : 20)
-  }
-  const finalSize = seg.size
-  t.equal(finalSize, MiB + steps * step)
-  await sleep(100)
-  stop.value = 1
-  let constructed = 0
-  for (const w of workers) {
-    const end = await w.exited
-    t.equal(end.code, 0, w.err())
-    const report = JSON.parse(w.out().split('\n')[1] ?? '{}') as {
-      id: number
-      constructed: number
-      enomem: number
-      errors: string[]
-      size: number
-      largestSize: number
-    }
-    t.same(report.errors, [], `worker ${report.id}: no wrong answer`)
-    t.equal(report.size, finalSize, `worker ${report.id} sees the final size`)
-    t.ok(report.largestSize > MiB, `worker ${report.id} worked past the first size (${report.largestSize})`)
-    t.comment(`worker ${report.id}: ${report.constructed} constructed, ${report.enomem} ENOMEM while full`)
-    constructed += report.constructed
-  }
-  t.equal(seg.numNamedObjects, constructed + 1, 'every constructed object is there')
-  for (const info of seg.names()) {
-    if (info.name === 'stop') continue
-    const [worker, i] = info.name.slice(1).split('_').map(Number) as [number, number]
-    if (seg.find(info.name, types.int32)?.value !== i * 8 + worker) t.fail(`${info.name} holds a wrong value`)
-  }
-  t.ok(seg.checkSanity())
-})
+for (const kind of ['shm', 'file'] as const) {
+  t.test(
+    `online growth while 4 other processes construct, find and allocate (${kind === 'shm' ? 'ManagedSharedMemory' : 'ManagedMappedFile'})`,
+    { timeout: 300_000 + SOAK_SECONDS * 2000 },
+    async (t) => {
+      const name = kind === 'shm' ? segmentName(t) : tempPath(t)
+      const steps = Math.max(60, SOAK_SECONDS * 20)
+      const step = 256 * 1024
+      const seg =
+        kind === 'shm'
+          ? ManagedSharedMemory.create(name, MiB, { maxSize: MiB + steps * step })
+          : ManagedMappedFile.create(name, MiB, { maxSize: MiB + steps * step })
+      t.teardown(() => seg.close())
+      const stop = seg.construct('stop', types.uint32, 0)
+      const workers = [0, 1, 2, 3].map((id) => start('growth-worker', [name, String(id), kind]))
+      t.teardown(() => {
+        for (const w of workers) w.process.kill('SIGKILL')
+      })
+      for (const w of workers) t.ok(await w.ready, `worker ready ${w.err()}`)
+      for (let i = 0; i < steps; i++) {
+        seg.grow(step)
+        await sleep(SOAK_SECONDS > 0 ? 50 : 20)
+      }
+      const finalSize = seg.size
+      t.equal(finalSize, MiB + steps * step)
+      await sleep(100)
+      stop.value = 1
+      let constructed = 0
+      for (const w of workers) {
+        const end = await w.exited
+        t.equal(end.code, 0, w.err())
+        const report = JSON.parse(w.out().split('\n')[1] ?? '{}') as {
+          id: number
+          constructed: number
+          enomem: number
+          errors: string[]
+          size: number
+          largestSize: number
+        }
+        t.same(report.errors, [], `worker ${report.id}: no wrong answer`)
+        t.equal(report.size, finalSize, `worker ${report.id} sees the final size`)
+        t.ok(report.largestSize > MiB, `worker ${report.id} worked past the first size (${report.largestSize})`)
+        t.comment(`worker ${report.id}: ${report.constructed} constructed, ${report.enomem} ENOMEM while full`)
+        constructed += report.constructed
+      }
+      t.equal(seg.numNamedObjects, constructed + 1, 'every constructed object is there')
+      for (const info of seg.names()) {
+        if (info.name === 'stop') continue
+        const [worker, i] = info.name.slice(1).split('_').map(Number) as [number, number]
+        if (seg.find(info.name, types.int32)?.value !== i * 8 + worker) t.fail(`${info.name} holds a wrong value`)
+      }
+      t.ok(seg.checkSanity())
+    },
+  )
+}
 
 t.test(
   `${KILLS} SIGKILLs during online and offline growth leave a segment that opens whole`,
