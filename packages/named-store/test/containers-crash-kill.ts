@@ -58,6 +58,14 @@ t.test(
     const map = seg.construct('kmap', mapType)
     const cache = seg.construct('kcache', cacheType)
     const vector = seg.construct('kvec', vectorType)
+    // A read-only handle cannot take the lock: it reads between even container
+    // generations only, so a generation a rollback left odd would stall it (ETIMEDOUT after 2 s).
+    const ro = ManagedSharedMemory.open(name, { readOnly: true })
+    t.teardown(() => ro.close())
+    const roMap = ro.find('kmap', mapType)
+    const roCache = ro.find('kcache', cacheType)
+    const roVector = ro.find('kvec', vectorType)
+    if (roMap === undefined || roCache === undefined || roVector === undefined) throw new Error('containers missing')
     const model = new Map<string, number>()
     let seed = 4242
     let failures = 0
@@ -123,6 +131,12 @@ t.test(
       const elements = vector.toArray()
       const broken = elements.findIndex((e, i) => e !== elementOf(i))
       if (broken >= 0) fail(kill, `vector element ${broken} is ${JSON.stringify(elements[broken])}`)
+      try {
+        if (roMap.size !== map.size || roCache.size !== cache.size || roVector.length !== vector.length)
+          fail(kill, 'the read-only handle reads other sizes than the writable one')
+      } catch (e) {
+        fail(kill, `the read-only handle cannot read the containers: ${(e as Error).message}`)
+      }
     }
     t.equal(failures, 0, 'every kill left the containers whole, each cut operation done or undone')
     for (const n of ['kmap', 'kcache', 'kvec']) seg.destroy(n)

@@ -351,3 +351,31 @@ t.test('read-only handles read maps and refuse writes', async (t) => {
   t.throws(() => r?.set('a', 'b'), { code: 'EREADONLY' })
   t.throws(() => r?.delete('k'), { code: 'EREADONLY' })
 })
+
+t.test('a rolled-back write leaves the container readable without the lock (read-only handles too)', async (t) => {
+  // A set that fails mid-write (ENOMEM after it began) is rolled back; the
+  // container's generation must end even and new, or every later lock-free
+  // read would find it odd: a read-only handle would answer ETIMEDOUT forever.
+  const name = segmentName(t)
+  const seg = ManagedSharedMemory.create(name, 1 << 20)
+  t.teardown(() => seg.close())
+  const m = seg.construct('m', types.map(types.str(), types.str()))
+  const v = seg.construct('v', types.vector(types.str()))
+  m.set('k', 'before')
+  v.push('one')
+  const ro = ManagedSharedMemory.open(name, { readOnly: true })
+  t.teardown(() => ro.close())
+  const rm = ro.find('m', types.map(types.str(), types.str()))
+  const rv = ro.find('v', types.vector(types.str()))
+  t.throws(() => m.set('k', 'x'.repeat(2 << 20)), { code: 'ENOMEM' })
+  t.throws(() => v.push('x'.repeat(2 << 20)), { code: 'ENOMEM' })
+  const started = performance.now()
+  t.equal(rm?.get('k'), 'before', 'the read-only handle reads the value the failed set left')
+  t.same(rv?.toArray(), ['one'])
+  t.ok(performance.now() - started < 1000, 'without waiting out a writer that is not there')
+  // The next write still publishes: the read-only handle sees it.
+  m.set('k', 'after')
+  v.push('two')
+  t.equal(rm?.get('k'), 'after')
+  t.same(rv?.toArray(), ['one', 'two'])
+})

@@ -33,8 +33,10 @@ export interface SegmentHeap {
   writeWord(offset: number, value: number): void
   /** Journals `length` bytes at `offset` before the caller overwrites them. */
   record(offset: number, length: number): void
-  /** Journals the word at `offset` so a rollback writes `restore` there. */
-  recordRestore(offset: number, restore: number): void
+  /** Journals that a rollback moves the word at `offset` forward to a fresh even value (a container's generation). */
+  recordAdvance(offset: number): void
+  /** Whether the running operation already journaled an advance of `offset` (recordAdvance). */
+  advances(offset: number): boolean
 }
 
 /** Bytes of a fresh block where the allocator kept its free-tree links: a rollback relinks them. */
@@ -130,8 +132,12 @@ export class SegmentHeapImpl implements SegmentHeap {
     this.journal.record(offset, length)
   }
 
-  recordRestore(offset: number, restore: number): void {
-    this.journal.recordRestore(offset, restore)
+  advances(offset: number): boolean {
+    return this.journal.advances(offset)
+  }
+
+  recordAdvance(offset: number): void {
+    this.journal.recordAdvance(offset)
   }
 }
 

@@ -19,16 +19,23 @@ const READ_ONLY_DEADLINE_MS = 2000
 /**
  * Marks the container whose generation word is at `genOffset` as being
  * written; inside `heap.mutate`. A rollback (the writer threw, or died) moves
- * the generation forward to the next even value, never back to the one a
- * reader may have started from. Returns false when this operation already
+ * the generation forward to a fresh even value, never back to one a reader
+ * may have started from (journal.ts recordAdvance). Returns false when this operation already
  * holds it odd (a nested write), so only the outermost call ends it.
  */
 export function beginWrite(mem: SegmentMemory, heap: SegmentHeap, genOffset: number): boolean {
   const i32 = mem.i32
   const index = genOffset >> 2
   const generation = Atomics.load(i32, index)
-  if ((generation & 1) !== 0) return false
-  heap.recordRestore(genOffset, (generation + 2) | 0)
+  if ((generation & 1) !== 0) {
+    if (heap.advances(genOffset)) return false // this operation's own write, nested
+    // Odd, and no writer can be inside (we hold the lock): a stale word, as a
+    // rollback that skipped its advance entry left it before the journal tagged
+    // them. It stays odd for this write and endWrite heals it.
+    heap.recordAdvance(genOffset)
+    return true
+  }
+  heap.recordAdvance(genOffset)
   Atomics.store(i32, index, (generation + 1) | 0)
   return true
 }

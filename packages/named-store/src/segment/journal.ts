@@ -9,6 +9,8 @@ const ENTRIES = SegmentHeader.JOURNAL_ENTRIES
 /** The header words an operation may change: the index counters and table. */
 const JOURNALED_HEADER_START = SegmentHeader.NUM_NAMED
 const JOURNALED_HEADER_END = SegmentHeader.CREATOR_PID
+/** An entry's chunk byte for recordAdvance: no bytes saved, the word is moved forward on rollback. */
+const ADVANCE = 0x80
 
 /**
  * An undo journal in the segment header. Every metadata write made under the
@@ -102,12 +104,13 @@ export class UndoJournal {
   }
 
   /**
-   * Journals the word at `offset` so that a rollback stores `restore` there
-   * instead of its current content. A container's generation uses it: an
-   * interrupted write rolls its generation *forward* to a fresh even value, so
-   * a reader that began before the crash can never validate against it again.
+   * Journals that a rollback must move the word at `offset` (a container's
+   * generation) forward to a fresh even value, never back: a reader that
+   * began before the crash can never validate against it again. Rollback
+   * makes every such word odd before it restores any byte and even after the
+   * last, so no reader validates across the restore either.
    */
-  recordRestore(offset: number, restore: number): void {
+  recordAdvance(offset: number): void {
     if (!this.active) return
     const u32 = this.u32
     const count = u32[COUNT] ?? 0
@@ -119,8 +122,9 @@ export class UndoJournal {
     }
     const entry = (ENTRIES >> 2) + count * (JOURNAL_ENTRY_BYTES >> 2)
     u32[entry] = offset
-    u32[entry + 1] = 4
-    u32[entry + 2] = restore >>> 0
+    // The operation's tag like every entry: rollback skips entries of other operations.
+    u32[entry + 1] = this.tag + ADVANCE
+    u32[entry + 2] = 0
     u32[COUNT] = count + 1
   }
 
@@ -159,7 +163,15 @@ export class UndoJournal {
     const u32 = this.u32
     const count = Math.min(u32[COUNT] ?? 0, this.capacity)
     const sequence = (u32[SEQUENCE] ?? 0) & SEQUENCE_MASK
-    const size = this.u8.byteLength
+    // Generations to advance go odd first: readers stop validating before any byte moves back.
+    const advance: number[] = []
+    for (let i = 0; i < count; i++) {
+      const at = this.advanceTarget(i, sequence)
+      if (at >= 0) {
+        advance.push(at)
+        Atomics.store(u32, at >>> 2, (Atomics.load(u32, at >>> 2) | 1) >>> 0)
+      }
+    }
     let restored = 0
     for (let i = count - 1; i >= 0; i--) {
       const entry = ENTRIES + i * JOURNAL_ENTRY_BYTES
@@ -169,16 +181,41 @@ export class UndoJournal {
       const chunk = lengthWord & 0xff
       // A torn or hostile entry must not write outside the segment, over the
       // lock or over the journal itself.
-      if (chunk === 0 || chunk > 8) continue
-      const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
-      // The segment's size moves when it grows or shrinks.
-      const inHeaderSize = at >= SegmentHeader.SIZE_LO && at + chunk <= SegmentHeader.SIZE_HI + 4
-      if (!inHeaderCounters && !inHeaderSize && (at < this.end || at + chunk > size)) continue
+      if (chunk === 0 || chunk > 8 || !this.restorable(at, chunk)) continue
       for (let b = 0; b < chunk; b++) this.u8[at + b] = this.u8[entry + 8 + b] ?? 0
       restored++
     }
+    // Then even and new: past every value the cut operation could have published.
+    for (const at of advance) Atomics.store(u32, at >>> 2, ((Atomics.load(u32, at >>> 2) | 1) + 1) >>> 0)
     u32[COUNT] = 0
     this.active = false
-    return restored
+    return restored + advance.length
+  }
+
+  /** Whether the running operation already journaled an advance of the word at `offset`. */
+  advances(offset: number): boolean {
+    if (!this.active) return false
+    const sequence = (this.u32[SEQUENCE] ?? 0) & SEQUENCE_MASK
+    const count = Math.min(this.u32[COUNT] ?? 0, this.capacity)
+    for (let i = 0; i < count; i++) if (this.advanceTarget(i, sequence) === offset) return true
+    return false
+  }
+
+  /** Where entry `i` of operation `sequence` is an advance entry inside the data, or -1. */
+  private advanceTarget(i: number, sequence: number): number {
+    const u32 = this.u32
+    const entry = (ENTRIES >> 2) + i * (JOURNAL_ENTRY_BYTES >> 2)
+    const lengthWord = u32[entry + 1] ?? 0
+    if (lengthWord >>> 8 !== sequence || (lengthWord & 0xff) !== ADVANCE) return -1
+    const at = u32[entry] ?? 0
+    return (at & 3) === 0 && at >= this.end && at + 4 <= this.u8.byteLength ? at : -1
+  }
+
+  /** Whether a rollback may write `chunk` bytes at `at`: the header's counters and size words, or the data. */
+  private restorable(at: number, chunk: number): boolean {
+    const inHeaderCounters = at >= JOURNALED_HEADER_START && at + chunk <= JOURNALED_HEADER_END
+    // The segment's size moves when it grows or shrinks.
+    const inHeaderSize = at >= SegmentHeader.SIZE_LO && at + chunk <= SegmentHeader.SIZE_HI + 4
+    return inHeaderCounters || inHeaderSize || (at >= this.end && at + chunk <= this.u8.byteLength)
   }
 }
