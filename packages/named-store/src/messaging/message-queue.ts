@@ -32,7 +32,7 @@ import {
   QueueWord,
   queueGeometry,
 } from './queue-layout.js'
-import { deadlineOf, waitWhileEqual } from './word-wait.js'
+import { deadlineOf, spinWhileEqual, waitWhileEqual } from './word-wait.js'
 
 /** What a queue's bytes live in: its own shared memory object, or an object in a segment. */
 interface QueueBacking {
@@ -342,12 +342,19 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     const core = this.core
     const bytes = messageBytes(data, core.maxMessageSize, core.target)
     checkPriority(priority, core.target)
+    // Spin first, unregistered; only a second full attempt raises the flag and sleeps (spinWhileEqual).
+    let register = false
     for (;;) {
-      const attempt = core.trySendOnce(bytes, priority, deadline, false, true)
+      const attempt = core.trySendOnce(bytes, priority, deadline, false, register)
       if (attempt === Attempt.DONE) return true
       if (attempt === Attempt.LOCK_BUSY) return false
       if (deadline === NEVER && this.words.kind === 'local') throw this.wouldNeverEnd('send', 'full')
-      if (!waitWhileEqual(this.i32, core.seqIndex('send'), core.observedSeq, core.waiter, deadline)) return false
+      if (!register) {
+        register = !spinWhileEqual(this.i32, core.seqIndex('send'), core.observedSeq)
+        continue
+      }
+      register = false
+      if (!waitWhileEqual(this.i32, core.seqIndex('send'), core.observedSeq, core.waiter, deadline, 0)) return false
     }
   }
 
@@ -355,12 +362,18 @@ export class MessageQueue implements AsyncIterable<ReceivedMessage> {
     this.assertOpen()
     const core = this.core
     const buffer = checkReceiveBuffer(into, core.target)
+    let register = false
     for (;;) {
-      const attempt = core.tryReceiveOnce(buffer, deadline, false, true)
+      const attempt = core.tryReceiveOnce(buffer, deadline, false, register)
       if (attempt === Attempt.DONE) return this.lastMessage()
       if (attempt === Attempt.LOCK_BUSY) return undefined
       if (deadline === NEVER && this.words.kind === 'local') throw this.wouldNeverEnd('receive', 'empty')
-      if (!waitWhileEqual(this.i32, core.seqIndex('receive'), core.observedSeq, core.waiter, deadline)) return undefined
+      if (!register) {
+        register = !spinWhileEqual(this.i32, core.seqIndex('receive'), core.observedSeq)
+        continue
+      }
+      register = false
+      if (!waitWhileEqual(this.i32, core.seqIndex('receive'), core.observedSeq, core.waiter, deadline, 0)) return undefined
     }
   }
 

@@ -5,6 +5,17 @@ export const MAX_SLEEP_MS = 1000
 
 /** Loads of the word before sleeping: a few microseconds, less than a futex round trip. */
 const SPINS = 2000
+/**
+ * Loads the word at `index` up to `spins` times; true as soon as it no
+ * longer holds `expected`. What a waiter does before it raises a "waiting"
+ * flag: a raised flag costs the peer a futex wake on its next operation, so a
+ * waiter that would have been answered within microseconds must not raise it.
+ */
+export function spinWhileEqual(i32: Int32Array, index: number, expected: number, spins = SPINS): boolean {
+  for (let i = 0; i < spins; i++) if (Atomics.load(i32, index) !== expected) return true
+  return false
+}
+
 /** Milliseconds left before `deadline` (a performance.now() value; Infinity for none). */
 export function remainingMs(deadline: number): number {
   return deadline === Infinity ? Infinity : Math.max(0, deadline - performance.now())
