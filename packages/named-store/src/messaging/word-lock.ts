@@ -14,7 +14,10 @@ const OWNER_CHECK_MS = 10
  * locker that finds the owner dead takes the word over and is told so
  * ('recovered'), to rebuild what the lock guards.
  *
- * PRIVATE STAND-IN until helper H3's robust `t.mutex` lands on main.
+ * Queues and channels keep this lock rather than `t.mutex`: its two words sit
+ * in the queue's own layout (a standalone queue is mapped without any
+ * segment), and a recovery rebuilds the queue from its slots instead of
+ * handing the caller an 'owner-died' state to repair.
  */
 export class WordLock {
   constructor(
