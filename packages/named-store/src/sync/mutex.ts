@@ -12,6 +12,7 @@ import {
   type AsyncWaitOptions,
   type WaitOptions,
 } from './options.js'
+import { HeldLock } from './held-lock.js'
 import { SyncType } from './sync-type.js'
 import { LocalWords, type WordWaiter } from './word-waiter.js'
 
@@ -363,29 +364,19 @@ export class Mutex {
  * A held lock that unlocks when disposed (`using g = m.guard()`); says how
  * it was acquired, and repairs with `markConsistent()` after an owner died.
  */
-export class MutexGuard implements Disposable {
-  private released = false
+export class MutexGuard extends HeldLock {
   constructor(
     readonly mutex: Mutex,
-    readonly status: LockStatus,
-  ) {}
-  /** True when the previous owner died holding the lock: repair the data, then markConsistent(). */
-  get ownerDied(): boolean {
-    return this.status === 'owner-died'
+    status: LockStatus,
+  ) {
+    super(status)
   }
   /** Says the data the dead owner left is repaired (see Mutex.markConsistent). */
   markConsistent(): void {
     this.mutex.markConsistent()
   }
-  /** Unlocks now (disposing later does nothing). */
-  unlock(): void {
-    if (this.released) return
-    this.released = true
+  protected release(): void {
     this.mutex.unlock()
-  }
-  /** Same as unlock(). */
-  [Symbol.dispose](): void {
-    this.unlock()
   }
 }
 

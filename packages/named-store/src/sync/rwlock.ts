@@ -12,6 +12,7 @@ import {
   type AsyncWaitOptions,
   type WaitOptions,
 } from './options.js'
+import { HeldLock } from './held-lock.js'
 import { SyncType } from './sync-type.js'
 import { LocalWords, type WordWaiter } from './word-waiter.js'
 
@@ -768,29 +769,19 @@ export class RwLock {
  * An exclusive hold that unlocks when disposed (`using g = rw.guard()`);
  * says how it was acquired, and repairs with `markConsistent()` after a writer died.
  */
-export class RwLockGuard implements Disposable {
-  private released = false
+export class RwLockGuard extends HeldLock {
   constructor(
     readonly rwlock: RwLock,
-    readonly status: LockStatus,
-  ) {}
-  /** True when a writer died holding the lock: repair the data, then markConsistent(). */
-  get ownerDied(): boolean {
-    return this.status === 'owner-died'
+    status: LockStatus,
+  ) {
+    super(status)
   }
   /** Says the data the dead writer left is repaired (see RwLock.markConsistent). */
   markConsistent(): void {
     this.rwlock.markConsistent()
   }
-  /** Unlocks now (disposing later does nothing). */
-  unlock(): void {
-    if (this.released) return
-    this.released = true
+  protected release(): void {
     this.rwlock.unlock()
-  }
-  /** Same as unlock(). */
-  [Symbol.dispose](): void {
-    this.unlock()
   }
 }
 
@@ -798,25 +789,15 @@ export class RwLockGuard implements Disposable {
  * A shared hold that unlocks (shared) when disposed (`using g = rw.sharedGuard()`).
  * `ownerDied`: a dead writer's data is not repaired yet — a reader cannot repair it.
  */
-export class RwLockSharedGuard implements Disposable {
-  private released = false
+export class RwLockSharedGuard extends HeldLock {
   constructor(
     readonly rwlock: RwLock,
-    readonly status: LockStatus,
-  ) {}
-  /** True while the data a dead writer left is not repaired (an exclusive holder must repair it). */
-  get ownerDied(): boolean {
-    return this.status === 'owner-died'
+    status: LockStatus,
+  ) {
+    super(status)
   }
-  /** Gives the shared hold back now (disposing later does nothing). */
-  unlock(): void {
-    if (this.released) return
-    this.released = true
+  protected release(): void {
     this.rwlock.unlockShared()
-  }
-  /** Same as unlock(). */
-  [Symbol.dispose](): void {
-    this.unlock()
   }
 }
 
