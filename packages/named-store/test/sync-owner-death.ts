@@ -1,23 +1,11 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { ManagedSharedMemory } from '@shmkit/named-store'
-import { fixture, segmentName } from './helpers/segments.js'
+import { segmentName, startFixture, type RunningFixture } from './helpers/segments.js'
 import { sharedState } from './fixtures/sync-state.js'
 
 const soakSeconds = Number(process.env.SHMKIT_SOAK_SECONDS ?? 0)
 
-function start(mode: string, name: string): { child: ChildProcess; ready: Promise<void>; out: () => string; closed: Promise<unknown> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture('sync-child.ts'), mode, name], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  const ready = new Promise<void>((resolve) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (/held|started/.test(out)) resolve()
-    })
-  })
-  const closed = new Promise((resolve) => child.on('close', resolve))
-  return { child, ready, out: () => out, closed }
-}
+const start = (mode: string, name: string): RunningFixture => startFixture('sync-child.ts', [mode, name])
 
 t.test('an owner SIGKILLed while holding: the next locker gets the lock and is told', { timeout: 280_000 }, async (t) => {
   const name = segmentName(t)

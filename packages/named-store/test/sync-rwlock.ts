@@ -1,5 +1,4 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
 import {
   createSegmentMemory,
   ManagedHeapMemory,
@@ -11,35 +10,14 @@ import {
   typeFromName,
   type LockStatus,
 } from '@shmkit/named-store'
-import { fixture, runFixture, segmentName } from './helpers/segments.js'
+import { runFixture, segmentName, startFixture, type RunningFixture } from './helpers/segments.js'
 import { rwState } from './fixtures/rwlock-state.js'
 
-interface Child {
-  child: ChildProcess
-  ready: Promise<void>
-  out: () => string
-  closed: Promise<unknown>
-}
+type Child = RunningFixture
 
 /** Starts rwlock-child.ts; `ready` once it printed held/started. Killed (and resumed first, if stopped) in teardown. */
-function start(t: { teardown(fn: () => void): void }, mode: string, name: string, ...args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture('rwlock-child.ts'), mode, name, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  const ready = new Promise<void>((resolve) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (/held|started/.test(out)) resolve()
-    })
-  })
-  const closed = new Promise((resolve) => child.on('close', resolve))
-  t.teardown(() => {
-    child.kill('SIGCONT')
-    child.kill('SIGKILL')
-  })
-  return { child, ready, out: () => out, closed }
-}
+const start = (t: Parameters<typeof startFixture>[2], mode: string, name: string, ...args: string[]): Child =>
+  startFixture('rwlock-child.ts', [mode, name, ...args], t)
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -58,4 +58,33 @@ export function runFixture(name: string, args: string[], options: { timeoutMs?: 
       resolve({ code, signal, stdout, stderr })
     })
   })
+}
+
+/** A fixture child still running: `ready` once its stdout said "held" or "started". */
+export interface RunningFixture {
+  child: ChildProcess
+  ready: Promise<void>
+  out: () => string
+  closed: Promise<unknown>
+}
+
+/**
+ * Starts a TypeScript fixture (through tsx) and returns while it runs (runFixture waits for its end).
+ * With `t`, the child is killed in teardown, resumed first in case a test stopped it.
+ */
+export function startFixture(name: string, args: string[], t?: Teardown): RunningFixture {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  const ready = new Promise<void>((resolve) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (/held|started/.test(out)) resolve()
+    })
+  })
+  const closed = new Promise((resolve) => child.on('close', resolve))
+  t?.teardown(() => {
+    child.kill('SIGCONT')
+    child.kill('SIGKILL')
+  })
+  return { child, ready, out: () => out, closed }
 }
