@@ -204,20 +204,14 @@ export class VectorType<T extends Type> implements Type<VectorView<T>, ValueOf<T
     let at = (mem.u32[(offset + STORAGE) >> 2] ?? 0) + STORAGE_HEADER + length * size
     let i = from
     // Past the length: not journaled, a rollback puts the length back and they are garbage again.
-    if (element instanceof ScalarType) {
-      // A scalar's store writes every byte of it: nothing to zero first (a builtin call per element).
-      const storeValue = element.storeValue
-      for (; i < values.length; i++, at += size) {
-        const value = values[i]
-        if (value === undefined) element.zero(mem, at)
-        else storeValue(mem, at, value)
-      }
-    } else {
-      for (; i < values.length && (!owns || i === from || heap.journalRoom > JOURNAL_RESERVE); i++) {
-        const value = values[i]
+    // A scalar's store writes every byte of it (zeroes for undefined): no zeroing first, a builtin call per element.
+    const zeroFirst = !(element instanceof ScalarType)
+    for (; i < values.length && (!owns || i === from || heap.journalRoom > JOURNAL_RESERVE); i++, at += size) {
+      const value = values[i]
+      if (!zeroFirst) element.store(mem, at, value)
+      else {
         mem.u8.fill(0, at, at + size)
         if (value !== undefined) element.store(mem, at, value)
-        at += size
       }
     }
     heap.writeWord(offset + LENGTH, length + i - from)

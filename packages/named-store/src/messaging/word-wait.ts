@@ -40,7 +40,7 @@ export function waitWhileEqual(
   deadline: number,
   spins = SPINS,
 ): boolean {
-  for (let i = 0; i < spins; i++) if (Atomics.load(i32, index) !== expected) return true
+  if (spinWhileEqual(i32, index, expected, spins)) return true
   const left = remainingMs(deadline)
   if (left <= 0) return false
   if (Atomics.load(i32, index) !== expected) return true
